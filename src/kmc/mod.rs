@@ -1,0 +1,1 @@
+//! Residence-time kinetic Monte Carlo and diffusion correlation factors.

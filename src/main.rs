@@ -1,0 +1,4 @@
+//! The `pelx` command-line program.
+fn main() {
+    println!("pelx {}", pelx::provenance::VERSION);
+}

@@ -1,0 +1,1 @@
+//! Minimizers: FIRE and the argmin-backed L-BFGS and CG.

@@ -1,0 +1,1 @@
+//! Saddle searches: Lanczos lowest mode, ART nouveau, climbing-image NEB.

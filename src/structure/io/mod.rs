@@ -1,0 +1,1 @@
+//! Structure file formats: extended XYZ, LAMMPS data, LAMMPS dump.
