@@ -49,8 +49,11 @@ pub struct Workspace {
     pub nlist: Option<NeighborList>,
     /// Per-atom buffers (EAM densities and embedding derivatives).
     pub per_atom: [Vec<f64>; 2],
-    /// EAM pair terms cached between the density and the force pass.
-    pub(crate) eam_pairs: Vec<eam::PairTerm>,
+    /// Pairs found inside the cutoff by a first pass, (j, shift index), with per-atom starts:
+    /// the second pass of a many-body field then skips the skin pairs.
+    pub inner_pairs: Vec<(u32, u32)>,
+    /// Start of each atom's run in `inner_pairs` (length N + 1).
+    pub inner_starts: Vec<u32>,
 }
 
 impl Default for Workspace {
@@ -59,7 +62,8 @@ impl Default for Workspace {
             skin: DEFAULT_SKIN,
             nlist: None,
             per_atom: [Vec::new(), Vec::new()],
-            eam_pairs: Vec::new(),
+            inner_pairs: Vec::new(),
+            inner_starts: Vec::new(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Atomic structures: a [`Cell`], species and positions, and the file formats that carry them.
 
 mod cell;
+pub mod build;
 pub mod io;
 
 pub use cell::Cell;

@@ -77,22 +77,10 @@ pub struct Eam {
     rhor_idx: Vec<Vec<usize>>,
     /// z2r table of the element pair: LAMMPS `type2z2r`.
     z2r_idx: Vec<Vec<usize>>,
-}
-
-/// A pair inside the cutoff, cached between the density pass and the force pass.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct PairTerm {
-    i: u32,
-    j: u32,
-    /// x_j - x_i (Å).
-    d: [f64; 3],
-    inv_r: f64,
-    /// d f_{t_i→t_j}/dr: derivative of the density at j due to i.
-    rhoip: f64,
-    /// d f_{t_j→t_i}/dr: derivative of the density at i due to j.
-    rhojp: f64,
-    /// dφ/dr.
-    phip: f64,
+    /// Per ordered element pair (t_i, t_j), interleaved value coefficients of the three
+    /// functions a pair needs at interval m: f_{t_j→t_i}, f_{t_i→t_j} and r·φ, so that one
+    /// memory access serves a pair (the hot loop is bound by table look-ups).
+    pair_tables: Vec<Vec<[f64; 12]>>,
 }
 
 /// Chemical symbols by atomic number (1-based), for funcfl files that name elements by Z.
@@ -190,7 +178,7 @@ impl Eam {
             .map(|a| (0..ne).map(|b| if fs { a * ne + b } else { a }).collect())
             .collect();
         let z2r_idx = (0..ne).map(|a| (0..ne).map(|b| z2r_index(a, b)).collect()).collect();
-        Ok(Eam {
+        Ok(Eam::finish(Eam {
             style: if fs { EamStyle::Fs } else { EamStyle::Setfl },
             files: vec![path.to_path_buf()],
             elements: t.elements,
@@ -207,7 +195,8 @@ impl Eam {
             z2r,
             rhor_idx,
             z2r_idx,
-        })
+            pair_tables: Vec::new(),
+        }))
     }
 
     /// Loads one or more funcfl files (one element each), combined as LAMMPS does with
@@ -261,7 +250,7 @@ impl Eam {
         }
         let ne = files.len();
         let cut = files.iter().map(|f| f.cut).fold(0.0, f64::max);
-        Ok(Eam {
+        Ok(Eam::finish(Eam {
             style: EamStyle::Funcfl,
             files: paths.iter().map(|p| p.to_path_buf()).collect(),
             elements: files.iter().map(|f| f.element.clone()).collect(),
@@ -278,7 +267,30 @@ impl Eam {
             z2r,
             rhor_idx: (0..ne).map(|a| vec![a; ne]).collect(),
             z2r_idx: (0..ne).map(|a| (0..ne).map(|b| z2r_index(a, b)).collect()).collect(),
-        })
+            pair_tables: Vec::new(),
+        }))
+    }
+
+    /// Builds the interleaved pair tables from the splines.
+    fn finish(mut self) -> Self {
+        let ne = self.elements.len();
+        self.pair_tables = (0..ne * ne)
+            .map(|k| {
+                let (ti, tj) = (k / ne, k % ne);
+                let a = &self.rhor[self.rhor_idx[tj][ti]];
+                let b = &self.rhor[self.rhor_idx[ti][tj]];
+                let z = &self.z2r[self.z2r_idx[ti][tj]];
+                (0..self.nr)
+                    .map(|m| {
+                        [
+                            a[m][3], a[m][4], a[m][5], a[m][6], b[m][3], b[m][4], b[m][5], b[m][6], z[m][3], z[m][4],
+                            z[m][5], z[m][6],
+                        ]
+                    })
+                    .collect()
+            })
+            .collect();
+        self
     }
 
     /// The table format.
@@ -340,30 +352,36 @@ impl ForceField for Eam {
         let Workspace {
             nlist,
             per_atom: bufs,
-            eam_pairs: pairs,
+            inner_pairs,
+            inner_starts,
             ..
         } = ws;
+        inner_pairs.clear();
+        inner_starts.clear();
+        inner_starts.push(0);
         let (starts, entries, shifts) = nlist.as_ref().expect("built above").raw();
         let [rho, fp] = bufs;
         rho.clear();
         rho.resize(n, 0.0);
         fp.clear();
         fp.resize(n, 0.0);
-        pairs.clear();
         if let Some(pa) = per_atom.as_deref_mut() {
             pa.iter_mut().for_each(|e| *e = 0.0);
         }
         let x = &s.positions;
+        let ne = self.elements.len();
         let nr1 = self.nr - 1;
+        let rdr = self.rdr;
         let mut energy = 0.0;
 
-        // Pass 1: densities, and pair terms that need only r.
+        // Pass 1: densities (LAMMPS PairEAM::compute, first loop).
         for i in 0..n {
             let xi = x[i];
             let ti = species_map[s.types[i]];
-            for &(j, sh) in &entries[starts[i] as usize..starts[i + 1] as usize] {
+            let mut rho_i = 0.0;
+            for &(j, sh_idx) in &entries[starts[i] as usize..starts[i + 1] as usize] {
                 let j = j as usize;
-                let sh = &shifts[sh as usize];
+                let sh = &shifts[sh_idx as usize];
                 let d = [x[j][0] + sh[0] - xi[0], x[j][1] + sh[1] - xi[1], x[j][2] + sh[2] - xi[2]];
                 let rsq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
                 if rsq >= self.cutsq {
@@ -377,39 +395,17 @@ impl ForceField for Eam {
                     )));
                 }
                 let tj = species_map[s.types[j]];
-                let r = rsq.sqrt();
-                let mut p = r * self.rdr + 1.0;
+                let mut p = rsq.sqrt() * rdr + 1.0;
                 let m = (p as usize).min(nr1);
                 p -= m as f64;
                 p = p.min(1.0);
-                let m = m - 1;
-                let c = &self.rhor[self.rhor_idx[tj][ti]][m];
-                rho[i] += ((c[3] * p + c[4]) * p + c[5]) * p + c[6];
-                let rhojp = (c[0] * p + c[1]) * p + c[2];
-                let c = &self.rhor[self.rhor_idx[ti][tj]][m];
-                rho[j] += ((c[3] * p + c[4]) * p + c[5]) * p + c[6];
-                let rhoip = (c[0] * p + c[1]) * p + c[2];
-                let c = &self.z2r[self.z2r_idx[ti][tj]][m];
-                let z2p = (c[0] * p + c[1]) * p + c[2];
-                let z2 = ((c[3] * p + c[4]) * p + c[5]) * p + c[6];
-                let recip = 1.0 / r;
-                let phi = z2 * recip;
-                let phip = z2p * recip - phi * recip;
-                energy += phi;
-                if let Some(pa) = per_atom.as_deref_mut() {
-                    pa[i] += 0.5 * phi;
-                    pa[j] += 0.5 * phi;
-                }
-                pairs.push(PairTerm {
-                    i: i as u32,
-                    j: j as u32,
-                    d,
-                    inv_r: recip,
-                    rhoip,
-                    rhojp,
-                    phip,
-                });
+                let c = &self.pair_tables[ti * ne + tj][m - 1];
+                rho_i += ((c[0] * p + c[1]) * p + c[2]) * p + c[3];
+                rho[j] += ((c[4] * p + c[5]) * p + c[6]) * p + c[7];
+                inner_pairs.push((j as u32, sh_idx));
             }
+            rho[i] += rho_i;
+            inner_starts.push(inner_pairs.len() as u32);
         }
 
         // Pass 2: embedding energies and their derivatives.
@@ -422,20 +418,52 @@ impl ForceField for Eam {
             }
         }
 
-        // Pass 3: forces.
+        // Pass 3: pair energies and forces (LAMMPS second loop). The derivative of a value
+        // spline (c3 p^3 + c4 p^2 + c5 p + c6) is (3 c3 p + 2 c4) p + c5 per interval.
         forces.iter_mut().for_each(|f| *f = [0.0; 3]);
-        for t in pairs.iter() {
-            let (i, j) = (t.i as usize, t.j as usize);
-            let psip = fp[i] * t.rhojp + fp[j] * t.rhoip + t.phip;
-            // LAMMPS: fpair = -psip/r applied to del = x_i - x_j = -d.
-            let fpair = psip * t.inv_r;
-            let f = [t.d[0] * fpair, t.d[1] * fpair, t.d[2] * fpair];
-            forces[i][0] += f[0];
-            forces[i][1] += f[1];
-            forces[i][2] += f[2];
-            forces[j][0] -= f[0];
-            forces[j][1] -= f[1];
-            forces[j][2] -= f[2];
+        for i in 0..n {
+            let xi = x[i];
+            let ti = species_map[s.types[i]];
+            let fpi = fp[i];
+            let mut fi = [0.0; 3];
+            for &(j, sh) in &inner_pairs[inner_starts[i] as usize..inner_starts[i + 1] as usize] {
+                let j = j as usize;
+                let sh = &shifts[sh as usize];
+                let d = [x[j][0] + sh[0] - xi[0], x[j][1] + sh[1] - xi[1], x[j][2] + sh[2] - xi[2]];
+                let rsq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+                let tj = species_map[s.types[j]];
+                let r = rsq.sqrt();
+                let mut p = r * rdr + 1.0;
+                let m = (p as usize).min(nr1);
+                p -= m as f64;
+                p = p.min(1.0);
+                let c = &self.pair_tables[ti * ne + tj][m - 1];
+                let rhojp = ((3.0 * c[0] * p + 2.0 * c[1]) * p + c[2]) * rdr;
+                let rhoip = ((3.0 * c[4] * p + 2.0 * c[5]) * p + c[6]) * rdr;
+                let z2p = ((3.0 * c[8] * p + 2.0 * c[9]) * p + c[10]) * rdr;
+                let z2 = ((c[8] * p + c[9]) * p + c[10]) * p + c[11];
+                let recip = 1.0 / r;
+                let phi = z2 * recip;
+                let phip = z2p * recip - phi * recip;
+                let psip = fpi * rhojp + fp[j] * rhoip + phip;
+                // LAMMPS: fpair = -psip/r applied to del = x_i - x_j = -d.
+                let fpair = psip * recip;
+                let f = [d[0] * fpair, d[1] * fpair, d[2] * fpair];
+                fi[0] += f[0];
+                fi[1] += f[1];
+                fi[2] += f[2];
+                forces[j][0] -= f[0];
+                forces[j][1] -= f[1];
+                forces[j][2] -= f[2];
+                energy += phi;
+                if let Some(pa) = per_atom.as_deref_mut() {
+                    pa[i] += 0.5 * phi;
+                    pa[j] += 0.5 * phi;
+                }
+            }
+            forces[i][0] += fi[0];
+            forces[i][1] += fi[1];
+            forces[i][2] += fi[2];
         }
         Ok(energy)
     }
@@ -473,5 +501,60 @@ mod tests {
         assert_eq!(element_symbol(29), Some("Cu"));
         assert_eq!(element_symbol(40), Some("Zr"));
         assert_eq!(element_symbol(0), None);
+    }
+}
+
+#[cfg(test)]
+mod physics_tests {
+    use super::*;
+    use crate::potential::Calculator;
+    use crate::structure::build::{cubic, Lattice};
+    use std::sync::Arc;
+
+    fn pot(name: &str) -> Arc<dyn ForceField> {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("potentials").join(name);
+        Arc::new(Eam::from_file(&p).unwrap())
+    }
+
+    /// Cohesive energies of fcc Cu at a = 3.615 Å: -3.54 eV/atom is the fitted value of both
+    /// the Foiles universal-3 table (PRB 33, 7983) and Mishin's Cu1 (PRB 63, 224106).
+    #[test]
+    fn fcc_cu_cohesive_energy() {
+        for (name, ecoh) in [("Cu_u3.eam", -3.54), ("Cu_mishin1.eam.alloy", -3.54)] {
+            let s = cubic(Lattice::Fcc, "Cu", 3.615, [3, 3, 3]).unwrap();
+            let mut c = Calculator::new(pot(name));
+            let (e, f) = c.energy_forces(&s).unwrap();
+            let per = e / s.len() as f64;
+            assert!((per - ecoh).abs() < 5e-3, "{name}: {per}");
+            assert!(crate::potential::fmax(&f) < 1e-10, "{name}: perfect crystal has forces");
+        }
+    }
+
+    #[test]
+    fn forces_are_minus_gradient_cuzr() {
+        let mut s = cubic(Lattice::Fcc, "Cu", 4.0, [2, 2, 2]).unwrap();
+        s.species.push("Zr".into());
+        for i in (0..s.len()).step_by(3) {
+            s.types[i] = 1;
+        }
+        for (i, p) in s.positions.iter_mut().enumerate() {
+            let t = i as f64;
+            p[0] += 0.11 * (1.3 * t).sin();
+            p[1] += 0.09 * (0.7 * t).cos();
+            p[2] += 0.1 * (2.1 * t).sin();
+        }
+        let mut c = Calculator::new(pot("CuZr_mm.eam.fs"));
+        let (_, f) = c.energy_forces(&s).unwrap();
+        let h = 1e-5;
+        for i in [0, 5, 17] {
+            for k in 0..3 {
+                let mut a = s.clone();
+                a.positions[i][k] += h;
+                let mut b = s.clone();
+                b.positions[i][k] -= h;
+                let fd = -(c.energy_forces(&a).unwrap().0 - c.energy_forces(&b).unwrap().0) / (2.0 * h);
+                assert!((fd - f[i][k]).abs() < 1e-6, "atom {i} comp {k}: {fd} vs {}", f[i][k]);
+            }
+        }
     }
 }
