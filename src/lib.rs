@@ -31,6 +31,7 @@ pub mod saddle;
 pub mod structure;
 pub mod units;
 
+pub mod bench;
 pub mod catalog;
 
 pub use error::{Error, Result};

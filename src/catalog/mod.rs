@@ -1,1 +1,361 @@
-//! Events and the JSON-lines event catalog.
+//! Events and the JSON-lines event catalog (`../shared/design.md`, "Event catalog").
+//!
+//! A catalog is a text file with one JSON object per line. The first line is a [`RunRecord`]
+//! (pelx version, potential and structure hashes, every parameter, the seed); each further line
+//! is the outcome of one search: an [`Event`] (initial minimum → saddle → final minimum) or a
+//! [`Failure`] with its reason. Records are appended and flushed one by one in task order, so a
+//! killed run loses at most the searches in flight and `--resume` continues it.
+//!
+//! Schema: `schemas/catalog.schema.json`; the `schema` field of the run record names its
+//! version ([`SCHEMA`]).
+
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+/// Version tag of the catalog format.
+pub const SCHEMA: &str = "pelx.catalog/1";
+
+/// One atom's displacement (Å) relative to the initial minimum, for sparse storage.
+pub type Displacement = (u32, [f64; 3]);
+
+/// The first line of a catalog: everything needed to reproduce or extend the run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunRecord {
+    pub schema: String,
+    pub pelx_version: String,
+    /// Structure file as given, and the SHA-256 of its content (`Structure::content_hash`).
+    pub structure: String,
+    pub structure_sha256: String,
+    pub natoms: usize,
+    /// Force-field description and the SHA-256 of each potential file.
+    pub potential: String,
+    pub potential_sha256: Vec<String>,
+    /// Energy of the initial (relaxed) minimum, eV.
+    pub e_initial: f64,
+    /// Master seed; every search derives its own stream from (seed, central atom, attempt).
+    pub seed: u64,
+    /// The search parameters (the ART configuration, serialized).
+    pub parameters: serde_json::Value,
+    /// The sampling plan: central atoms and attempts per atom.
+    pub sampling: serde_json::Value,
+}
+
+/// Why a search produced no event.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureReason {
+    /// Activation ended without the lowest eigenvalue falling below the threshold.
+    NoNegativeMode,
+    /// The negative mode was lost during convergence (eigenvalue turned positive).
+    ModeLost,
+    /// The step limit was reached.
+    IterationLimit,
+    /// The force at the saddle did not fall below the threshold.
+    SaddleNotConverged,
+    /// Relaxing over the saddle led back to the initial minimum.
+    FinalEqualsInitial,
+    /// The minimization to the final minimum did not converge.
+    FinalNotRelaxed,
+    /// The force field could not be evaluated (atoms on top of each other, ...).
+    PotentialError,
+}
+
+impl std::fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string));
+        write!(f, "{}", s.unwrap_or_else(|| format!("{self:?}")))
+    }
+}
+
+/// A converged saddle and the minima it connects.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Event {
+    /// Position of this search in the campaign's task list (the order of the catalog).
+    pub task: u64,
+    pub central_atom: usize,
+    pub attempt: u32,
+    /// The search's own seed (derived from the master seed, central atom and attempt).
+    pub seed: u64,
+    /// Energies, eV.
+    pub e_initial: f64,
+    pub e_saddle: f64,
+    pub e_final: f64,
+    /// Forward barrier E_saddle - E_initial and reverse barrier E_saddle - E_final, eV.
+    pub e_fw: f64,
+    pub e_rev: f64,
+    /// Lowest Hessian eigenvalue at the saddle, eV/Å^2.
+    pub eigenvalue: f64,
+    /// Largest per-atom force at the saddle, eV/Å.
+    pub saddle_fmax: f64,
+    /// Largest minimum-image displacement between initial and final minima, Å.
+    pub max_displacement: f64,
+    /// Atoms displaced by more than the catalog's displacement cutoff between the minima.
+    pub n_moved: usize,
+    /// Whether relaxing from the saddle the other way leads back to the initial minimum.
+    pub reconnects: bool,
+    /// Saddle checked: fmax below threshold, one negative eigenvalue from a fresh Lanczos
+    /// run, one side relaxes to the initial minimum and the other to a different one.
+    pub verified: bool,
+    /// Force calls to reach the saddle (Lanczos included) and for the whole search.
+    pub force_calls_saddle: u64,
+    pub force_calls_total: u64,
+    /// Sparse displacements of the saddle and of the final minimum from the initial minimum.
+    pub saddle_displacements: Vec<Displacement>,
+    pub final_displacements: Vec<Displacement>,
+    /// Free-form flags (e.g. `"lower_intermediate_saddle"` after an NEB check).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
+}
+
+/// A search that ended without an event.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Failure {
+    pub task: u64,
+    pub central_atom: usize,
+    pub attempt: u32,
+    pub seed: u64,
+    pub reason: FailureReason,
+    /// Human-readable detail (the last eigenvalue, the step count, the error text).
+    pub detail: String,
+    pub force_calls_total: u64,
+}
+
+/// One line of a catalog.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    Run(Box<RunRecord>),
+    Event(Box<Event>),
+    Failure(Failure),
+}
+
+impl Record {
+    /// The task index of a search record (None for the run record).
+    pub fn task(&self) -> Option<u64> {
+        match self {
+            Record::Run(_) => None,
+            Record::Event(e) => Some(e.task),
+            Record::Failure(f) => Some(f.task),
+        }
+    }
+}
+
+/// A catalog read into memory.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub path: PathBuf,
+    pub run: RunRecord,
+    pub events: Vec<Event>,
+    pub failures: Vec<Failure>,
+    /// True when the last line was cut short (a killed run) and was ignored.
+    pub truncated_tail: bool,
+}
+
+impl Catalog {
+    /// Reads a catalog; every malformed line is an error naming its line number, except an
+    /// incomplete last line (a run killed mid-write), which is dropped with a warning.
+    pub fn read(path: &Path) -> Result<Catalog> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let reader = BufReader::new(file);
+        let mut lines: Vec<(usize, String)> = Vec::new();
+        for (k, line) in reader.lines().enumerate() {
+            let line = line.map_err(|e| Error::io(path, e))?;
+            if !line.trim().is_empty() {
+                lines.push((k + 1, line));
+            }
+        }
+        if lines.is_empty() {
+            return Err(Error::parse(path, 0, "catalog is empty (no run record)"));
+        }
+        let mut run = None;
+        let mut events = Vec::new();
+        let mut failures = Vec::new();
+        let mut truncated_tail = false;
+        let last = lines.len() - 1;
+        for (idx, (lineno, text)) in lines.iter().enumerate() {
+            let rec: Record = match serde_json::from_str(text) {
+                Ok(r) => r,
+                Err(e) if idx == last && idx > 0 && e.is_eof() => {
+                    tracing::warn!("{}:{}: incomplete last record ignored (interrupted run)", path.display(), lineno);
+                    truncated_tail = true;
+                    continue;
+                }
+                Err(e) => return Err(Error::parse(path, *lineno, format!("not a catalog record: {e}"))),
+            };
+            match rec {
+                Record::Run(r) if idx == 0 => {
+                    if r.schema != SCHEMA {
+                        return Err(Error::parse(
+                            path,
+                            *lineno,
+                            format!("catalog schema {} is not the supported {SCHEMA}", r.schema),
+                        ));
+                    }
+                    run = Some(*r);
+                }
+                Record::Run(_) => return Err(Error::parse(path, *lineno, "a second run record inside the catalog")),
+                _ if idx == 0 => return Err(Error::parse(path, *lineno, "the first line must be the run record")),
+                Record::Event(e) => events.push(*e),
+                Record::Failure(f) => failures.push(f),
+            }
+        }
+        Ok(Catalog {
+            path: path.to_path_buf(),
+            run: run.expect("checked at index 0"),
+            events,
+            failures,
+            truncated_tail,
+        })
+    }
+
+    /// Number of search records.
+    pub fn searches(&self) -> usize {
+        self.events.len() + self.failures.len()
+    }
+}
+
+/// Appends records to a catalog file, flushing each line.
+#[derive(Debug)]
+pub struct CatalogWriter {
+    path: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+impl CatalogWriter {
+    /// Creates (or truncates) a catalog and writes its run record.
+    pub fn create(path: &Path, run: &RunRecord) -> Result<Self> {
+        let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+        let mut w = CatalogWriter {
+            path: path.to_path_buf(),
+            out: std::io::BufWriter::new(file),
+        };
+        w.append(&Record::Run(Box::new(run.clone())))?;
+        Ok(w)
+    }
+
+    /// Opens an existing catalog for appending (after `--resume` has read it). An incomplete
+    /// last line is cut off first so that the file stays valid JSON lines.
+    pub fn append_to(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let keep = match bytes.iter().rposition(|&b| b == b'\n') {
+            Some(k) => k + 1,
+            None => 0,
+        };
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        file.set_len(keep as u64).map_err(|e| Error::io(path, e))?;
+        let mut file = file;
+        use std::io::Seek;
+        file.seek(std::io::SeekFrom::End(0)).map_err(|e| Error::io(path, e))?;
+        Ok(CatalogWriter {
+            path: path.to_path_buf(),
+            out: std::io::BufWriter::new(file),
+        })
+    }
+
+    /// Appends one record and flushes it to the file.
+    pub fn append(&mut self, rec: &Record) -> Result<()> {
+        let line = serde_json::to_string(rec).map_err(|e| Error::invalid(format!("serializing a record: {e}")))?;
+        let io = |e| Error::io(&self.path, e);
+        self.out.write_all(line.as_bytes()).map_err(io)?;
+        self.out.write_all(b"\n").map_err(|e| Error::io(&self.path, e))?;
+        self.out.flush().map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+/// Sparse form of a displacement field: atoms moved by more than `cutoff` Å.
+pub fn sparse_displacements(d: &[[f64; 3]], cutoff: f64) -> Vec<Displacement> {
+    let c2 = cutoff * cutoff;
+    d.iter()
+        .enumerate()
+        .filter(|(_, v)| v[0] * v[0] + v[1] * v[1] + v[2] * v[2] > c2)
+        .map(|(i, v)| (i as u32, *v))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run() -> RunRecord {
+        RunRecord {
+            schema: SCHEMA.into(),
+            pelx_version: "test".into(),
+            structure: "s.extxyz".into(),
+            structure_sha256: "ab".into(),
+            natoms: 3,
+            potential: "eam/fs x".into(),
+            potential_sha256: vec!["cd".into()],
+            e_initial: -10.0,
+            seed: 7,
+            parameters: serde_json::json!({"a": 1}),
+            sampling: serde_json::json!({"per_atom": 1}),
+        }
+    }
+
+    fn failure(task: u64) -> Record {
+        Record::Failure(Failure {
+            task,
+            central_atom: 1,
+            attempt: 0,
+            seed: 9,
+            reason: FailureReason::NoNegativeMode,
+            detail: "lambda 0.3".into(),
+            force_calls_total: 100,
+        })
+    }
+
+    #[test]
+    fn write_read_round_trip_and_truncated_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.jsonl");
+        let mut w = CatalogWriter::create(&p, &run()).unwrap();
+        w.append(&failure(0)).unwrap();
+        w.append(&failure(1)).unwrap();
+        drop(w);
+        let c = Catalog::read(&p).unwrap();
+        assert_eq!(c.run, run());
+        assert_eq!(c.failures.len(), 2);
+        // A killed writer leaves half a line: reading drops it, appending cuts it off.
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        text.push_str("{\"type\":\"failure\",\"task\":2,");
+        std::fs::write(&p, &text).unwrap();
+        let c = Catalog::read(&p).unwrap();
+        assert!(c.truncated_tail);
+        assert_eq!(c.failures.len(), 2);
+        let mut w = CatalogWriter::append_to(&p).unwrap();
+        w.append(&failure(2)).unwrap();
+        drop(w);
+        let c = Catalog::read(&p).unwrap();
+        assert!(!c.truncated_tail);
+        assert_eq!(c.failures.iter().map(|f| f.task).collect::<Vec<_>>(), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn malformed_line_names_its_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.jsonl");
+        let mut w = CatalogWriter::create(&p, &run()).unwrap();
+        w.append(&failure(0)).unwrap();
+        drop(w);
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        text.push_str("not json\n");
+        text.push_str(&serde_json::to_string(&failure(1)).unwrap());
+        text.push('\n');
+        std::fs::write(&p, text).unwrap();
+        let e = Catalog::read(&p).unwrap_err().to_string();
+        assert!(e.contains(":3:"), "{e}");
+    }
+
+    #[test]
+    fn empty_catalog_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.jsonl");
+        std::fs::write(&p, "").unwrap();
+        assert!(Catalog::read(&p).unwrap_err().to_string().contains("empty"));
+    }
+}

@@ -54,3 +54,52 @@ pub fn with_vacancy(s: &Structure, index: usize) -> Result<Structure> {
     t.validate()?;
     Ok(t)
 }
+
+/// The structure repeated `n` times along each cell edge (periodic replica), atoms ordered
+/// image by image.
+pub fn replicate(s: &Structure, n: [usize; 3]) -> Result<Structure> {
+    if n.iter().any(|&k| k == 0) {
+        return Err(crate::Error::invalid("replication counts must be at least 1"));
+    }
+    let mut pos = Vec::with_capacity(s.len() * n[0] * n[1] * n[2]);
+    let mut types = Vec::with_capacity(pos.capacity());
+    for a in 0..n[0] {
+        for b in 0..n[1] {
+            for c in 0..n[2] {
+                let sh = s.cell.frac_to_vector([a as f64, b as f64, c as f64]);
+                for (p, t) in s.positions.iter().zip(&s.types) {
+                    pos.push([p[0] + sh[0], p[1] + sh[1], p[2] + sh[2]]);
+                    types.push(*t);
+                }
+            }
+        }
+    }
+    let e = |k: usize| {
+        let v = s.cell.edge(k);
+        let f = n[k] as f64;
+        [v[0] * f, v[1] * f, v[2] * f]
+    };
+    let cell = Cell::new(e(0), e(1), e(2), s.cell.origin(), s.cell.pbc())?;
+    Structure::new(cell, s.species.clone(), types, pos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replica_has_the_same_energy_per_atom_geometry() {
+        let s = cubic(Lattice::Fcc, "Cu", 3.6, [2, 2, 2]).unwrap();
+        let r = replicate(&s, [2, 1, 3]).unwrap();
+        assert_eq!(r.len(), s.len() * 6);
+        assert!((r.cell.volume() - 6.0 * s.cell.volume()).abs() < 1e-9);
+        let big = cubic(Lattice::Fcc, "Cu", 3.6, [4, 2, 6]).unwrap();
+        // Same set of points (order differs).
+        let key = |p: &[f64; 3]| ((p[0] * 1e6).round() as i64, (p[1] * 1e6).round() as i64, (p[2] * 1e6).round() as i64);
+        let mut a: Vec<_> = r.positions.iter().map(key).collect();
+        let mut b: Vec<_> = big.positions.iter().map(key).collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+    }
+}
