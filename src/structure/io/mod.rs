@@ -15,9 +15,9 @@
 //! the same bits, so a write-read round trip returns identical positions.
 //!
 //! Species: extended XYZ and dumps with an `element` column carry element names; LAMMPS types
-//! are named by [`ReadOptions::species`] (type 1 = first name), else by the `# Cu` comments of
-//! the data file's Masses section, else by matching the masses to [`crate::units::atomic_mass`]
-//! (with a warning). A species list also fixes the order of [`Structure::species`], so the
+//! are named by [`ReadOptions::species`] (type 1 = first name), else by the data file's type
+//! labels (`Atom Type Labels`) or `# Cu` comments in Masses, else by matching the masses to
+//! [`crate::units::atomic_mass`] (with a warning). A species list also fixes the order of [`Structure::species`], so the
 //! same list gives identical structures from any format.
 
 pub mod extxyz;
@@ -49,8 +49,10 @@ pub(crate) const MAX_PREALLOCATION: usize = 1 << 20;
 
 /// A structure file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// Extended XYZ (ASE and OVITO conventions), one or more frames.
+    #[serde(rename = "extxyz")]
     ExtXyz,
     /// LAMMPS data file (`read_data`/`write_data`), one structure.
     LammpsData,
@@ -160,7 +162,7 @@ pub enum FrameSelect {
 
 impl std::str::FromStr for FrameSelect {
     type Err = Error;
-    /// `first`, `last`, or a 0-based index; a negative index counts from the end only as `-1`.
+    /// `first`, `last` (or `-1`), or a 0-based index.
     fn from_str(s: &str) -> Result<FrameSelect> {
         match s {
             "first" | "0" => Ok(FrameSelect::First),

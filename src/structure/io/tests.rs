@@ -915,10 +915,23 @@ fn stream_large_dump() {
     let t_read = t.elapsed().as_secs_f64();
     assert_eq!(count, n * frames as usize);
     println!(
-        "{count} atom-frames, {:.0} MB: write {t_write:.2} s, read {t_read:.2} s ({:.1} M atom-frames/s)",
+        "dump: {count} atom-frames, {:.0} MB: write {t_write:.2} s, read {t_read:.2} s ({:.1} M atom-frames/s)",
         bytes as f64 / 1e6,
         count as f64 / t_read / 1e6
     );
+    for ext in ["extxyz", "data"] {
+        let p = dir.path().join(format!("big.{ext}"));
+        let t = std::time::Instant::now();
+        write_structure(&p, &s, None, &WriteOptions::default()).unwrap();
+        let t_write = t.elapsed().as_secs_f64();
+        let t = std::time::Instant::now();
+        let back = read_structure(&p, &ReadOptions::default()).unwrap();
+        let t_read = t.elapsed().as_secs_f64();
+        assert_eq!(back.positions, s.positions);
+        println!(
+            "{ext}: {n} atoms: write {t_write:.3} s, read {t_read:.3} s (with the duplicate check)"
+        );
+    }
 }
 
 /// LAMMPS type labels (`labelmap`, the `Atom Type Labels` section) name the types, and may
