@@ -22,6 +22,7 @@ struct CellSpec {
 
 #[derive(Deserialize)]
 struct Fixture {
+    #[serde(alias = "potential_file")]
     potential: String,
     cell: CellSpec,
     pbc: [bool; 3],

@@ -85,7 +85,7 @@ fn forces(a: &ForcesArgs) -> anyhow::Result<ExitCode> {
         }
         let dir = tempfile::tempdir()?;
         let xyz = dir.path().join("bench.extxyz");
-        write_structure(&xyz, &s, Format::ExtXyz, &WriteOptions::default())?;
+        write_structure(&xyz, &s, Some(Format::ExtXyz), &WriteOptions::default())?;
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/lammps_force_bench.py");
         let res = Command::new(py)
             .arg(&script)

@@ -67,7 +67,16 @@ pub fn emit_json<T: Serialize>(value: &T, out: Option<&Path>) -> anyhow::Result<
     let text = serde_json::to_string_pretty(value)?;
     match out {
         Some(p) => std::fs::write(p, text + "\n").with_context(|| format!("writing {}", p.display()))?,
-        None => println!("{text}"),
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`pelx ... | head`) is not an error worth a message.
+            if let Err(e) = writeln!(out, "{text}").and_then(|_| out.flush()) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(e.into());
+                }
+            }
+        }
     }
     Ok(())
 }
