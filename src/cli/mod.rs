@@ -2,6 +2,7 @@
 
 mod bench;
 mod common;
+mod convert;
 mod energy;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,9 @@ pub enum Command {
     /// Energy (and forces) of a structure.
     #[command(after_help = energy::EXAMPLES)]
     Energy(energy::EnergyArgs),
+    /// Convert a structure between extended XYZ, LAMMPS data and LAMMPS dump.
+    #[command(after_help = convert::EXAMPLES)]
+    Convert(convert::ConvertArgs),
     /// Speed measurements (pelx and LAMMPS side by side).
     #[command(after_help = bench::EXAMPLES)]
     Bench(bench::BenchArgs),
@@ -62,5 +66,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Energy(a) => energy::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Convert(a) => convert::run(a),
     }
 }
