@@ -12,11 +12,7 @@ pub enum Error {
     Io { path: PathBuf, err: std::io::Error },
     /// A file's content is malformed; `line` is 1-based (0 when no single line is to blame).
     #[error("{}", fmt_parse(path, *line, reason))]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        reason: String,
-    },
+    Parse { path: PathBuf, line: usize, reason: String },
     /// Input that is well formed but physically or logically unusable.
     #[error("{0}")]
     Invalid(String),

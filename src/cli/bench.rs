@@ -96,12 +96,21 @@ fn forces(a: &ForcesArgs) -> anyhow::Result<ExitCode> {
             .output()
             .with_context(|| format!("running {} {}", py.display(), script.display()))?;
         if !res.status.success() {
-            bail!("LAMMPS benchmark failed: {}", String::from_utf8_lossy(&res.stderr).trim());
+            bail!(
+                "LAMMPS benchmark failed: {}",
+                String::from_utf8_lossy(&res.stderr).trim()
+            );
         }
         let text = String::from_utf8_lossy(&res.stdout);
-        let line = text.lines().rev().find(|l| l.trim_start().starts_with('{')).context("no JSON line from the LAMMPS benchmark")?;
+        let line = text
+            .lines()
+            .rev()
+            .find(|l| l.trim_start().starts_with('{'))
+            .context("no JSON line from the LAMMPS benchmark")?;
         let lmp: serde_json::Value = serde_json::from_str(line)?;
-        let lbest = lmp["us_per_call_best"].as_f64().context("LAMMPS result lacks us_per_call_best")?;
+        let lbest = lmp["us_per_call_best"]
+            .as_f64()
+            .context("LAMMPS result lacks us_per_call_best")?;
         out["lammps"] = lmp;
         out["ratio_pelx_over_lammps"] = json!(pelx.us_per_call_best / lbest);
     }

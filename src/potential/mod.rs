@@ -183,7 +183,9 @@ impl Calculator {
         let mut pa = vec![0.0; s.len()];
         self.calls += 1;
         self.ws.skin = self.skin;
-        let e = self.ff.compute(s, &self.species_map, &mut self.ws, &mut f, Some(&mut pa))?;
+        let e = self
+            .ff
+            .compute(s, &self.species_map, &mut self.ws, &mut f, Some(&mut pa))?;
         check_finite(e, &f)?;
         Ok((e, f, pa))
     }

@@ -51,10 +51,7 @@ impl ExtXyzReader<BufReader<File>> {
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let f = File::open(path).map_err(|e| Error::io(path, e))?;
-        Ok(ExtXyzReader::new(
-            BufReader::with_capacity(1 << 16, f),
-            path,
-        ))
+        Ok(ExtXyzReader::new(BufReader::with_capacity(1 << 16, f), path))
     }
 }
 
@@ -98,14 +95,10 @@ impl<R: BufRead> ExtXyzReader<R> {
             }
         };
         if n == 0 {
-            return Err(self
-                .lines
-                .err("frame has 0 atoms; a structure needs at least one"));
+            return Err(self.lines.err("frame has 0 atoms; a structure needs at least one"));
         }
         if !self.lines.advance()? {
-            return Err(self
-                .lines
-                .err("file ends before the comment line of the frame"));
+            return Err(self.lines.err("file ends before the comment line of the frame"));
         }
         Ok(Some((n, start)))
     }
@@ -167,10 +160,9 @@ impl<R: BufRead> ExtXyzReader<R> {
                 r.map_err(|e| self.lines.err(e))?;
             }
             if count != ncols {
-                return Err(self.lines.err(format!(
-                    "expected {ncols} fields ({}), found {count}",
-                    header.columns
-                )));
+                return Err(self
+                    .lines
+                    .err(format!("expected {ncols} fields ({}), found {count}", header.columns)));
             }
             types.push(t);
             positions.push(p);
@@ -181,20 +173,14 @@ impl<R: BufRead> ExtXyzReader<R> {
 
         let at_header = |e: Error| self.lines.err_at(comment_line, e.to_string());
         let cell = match header.lattice {
-            Some(h) => Cell::new(
-                h[0],
-                h[1],
-                h[2],
-                header.origin,
-                header.pbc.unwrap_or([true; 3]),
-            )
-            .map_err(at_header)?,
+            Some(h) => {
+                Cell::new(h[0], h[1], h[2], header.origin, header.pbc.unwrap_or([true; 3])).map_err(at_header)?
+            }
             None => {
                 if header.pbc.is_some_and(|p| p.iter().any(|&x| x)) {
-                    return Err(self.lines.err_at(
-                        comment_line,
-                        "pbc has periodic axes but there is no Lattice",
-                    ));
+                    return Err(self
+                        .lines
+                        .err_at(comment_line, "pbc has periodic axes but there is no Lattice"));
                 }
                 Cell::open_box(&positions, OPEN_BOX_MARGIN).map_err(at_header)?
             }
@@ -268,10 +254,7 @@ impl Header {
                 }
                 "origin" => h.origin = numbers::<3>(&value, "Origin")?,
                 "pbc" => {
-                    h.pbc = Some(
-                        parse_pbc(&value)
-                            .ok_or_else(|| format!("pbc must be three of T/F, not '{value}'"))?,
-                    );
+                    h.pbc = Some(parse_pbc(&value).ok_or_else(|| format!("pbc must be three of T/F, not '{value}'"))?);
                 }
                 "energy" => h.energy = Some(finite(value.trim(), "energy")?),
                 "properties" => (h.roles, h.columns) = properties(&value)?,
@@ -288,9 +271,7 @@ fn numbers<const N: usize>(value: &str, key: &str) -> std::result::Result<[f64; 
     let mut k = 0;
     for tok in value.split_ascii_whitespace() {
         if k == N {
-            return Err(format!(
-                "{key} must hold {N} numbers, found more: '{value}'"
-            ));
+            return Err(format!("{key} must hold {N} numbers, found more: '{value}'"));
         }
         out[k] = finite(tok, key)?;
         k += 1;
@@ -305,9 +286,7 @@ fn numbers<const N: usize>(value: &str, key: &str) -> std::result::Result<[f64; 
 fn properties(value: &str) -> std::result::Result<(Vec<Role>, String), String> {
     let parts: Vec<&str> = value.split(':').collect();
     if parts.len() % 3 != 0 || parts.is_empty() {
-        return Err(format!(
-            "Properties must be name:type:count triples, not '{value}'"
-        ));
+        return Err(format!("Properties must be name:type:count triples, not '{value}'"));
     }
     let mut roles = Vec::new();
     let mut names = Vec::new();
@@ -329,25 +308,19 @@ fn properties(value: &str) -> std::result::Result<(Vec<Role>, String), String> {
         match lname.as_str() {
             "species" => {
                 if kind != "S" || count != 1 {
-                    return Err(format!(
-                        "Properties: species must be S:1, not {kind}:{count}"
-                    ));
+                    return Err(format!("Properties: species must be S:1, not {kind}:{count}"));
                 }
                 species = true;
                 roles.push(Role::Species);
             }
             "pos" | "positions" => {
                 if kind != "R" || count != 3 {
-                    return Err(format!(
-                        "Properties: {name} must be R:3, not {kind}:{count}"
-                    ));
+                    return Err(format!("Properties: {name} must be R:3, not {kind}:{count}"));
                 }
                 pos = true;
                 roles.extend((0..3).map(Role::Pos));
             }
-            "forces" | "force" if kind == "R" && count == 3 => {
-                roles.extend((0..3).map(Role::Force))
-            }
+            "forces" | "force" if kind == "R" && count == 3 => roles.extend((0..3).map(Role::Force)),
             _ => roles.extend(std::iter::repeat_n(Role::Skip, count)),
         }
         if count == 1 {
@@ -461,10 +434,7 @@ const RESERVED: [&str; 5] = ["lattice", "properties", "pbc", "energy", "origin"]
 impl<W: Write> ExtXyzWriter<W> {
     /// A writer to `w`; `name` is the file name its messages give.
     pub fn new(w: W, name: impl Into<PathBuf>) -> Self {
-        ExtXyzWriter {
-            w,
-            name: name.into(),
-        }
+        ExtXyzWriter { w, name: name.into() }
     }
 
     /// Appends one frame: `Lattice` (always, also for non-periodic boxes), `Origin` when not
@@ -483,10 +453,7 @@ impl<W: Write> ExtXyzWriter<W> {
         }
         let mut info = String::new();
         for (k, v) in &opts.info {
-            if k.is_empty()
-                || k.bytes()
-                    .any(|c| c.is_ascii_whitespace() || b"=\"'{}[]".contains(&c))
-            {
+            if k.is_empty() || k.bytes().any(|c| c.is_ascii_whitespace() || b"=\"'{}[]".contains(&c)) {
                 return Err(Error::invalid(format!(
                     "extended XYZ key '{k}' is empty or holds a blank, quote, bracket or '='"
                 )));
@@ -501,8 +468,7 @@ impl<W: Write> ExtXyzWriter<W> {
             info.push('=');
             info.push_str(&quote(v));
         }
-        self.write_all(s, opts, &info)
-            .map_err(|e| Error::io(&self.name, e))
+        self.write_all(s, opts, &info).map_err(|e| Error::io(&self.name, e))
     }
 
     fn write_all(&mut self, s: &Structure, opts: &WriteOptions, info: &str) -> std::io::Result<()> {
@@ -525,24 +491,11 @@ impl<W: Write> ExtXyzWriter<W> {
         write!(w, "{info}")?;
         let o = c.origin();
         if o != [0.0; 3] {
-            write!(
-                w,
-                " Origin=\"{} {} {}\"",
-                Real(o[0]),
-                Real(o[1]),
-                Real(o[2])
-            )?;
+            write!(w, " Origin=\"{} {} {}\"", Real(o[0]), Real(o[1]), Real(o[2]))?;
         }
         writeln!(w, " pbc=\"{}\"", pbc_string(c.pbc()))?;
         for (i, p) in s.positions.iter().enumerate() {
-            write!(
-                w,
-                "{} {} {} {}",
-                s.symbol(i),
-                Real(p[0]),
-                Real(p[1]),
-                Real(p[2])
-            )?;
+            write!(w, "{} {} {} {}", s.symbol(i), Real(p[0]), Real(p[1]), Real(p[2]))?;
             if let Some(f) = opts.forces {
                 let f = f[i];
                 write!(w, " {} {} {}", Real(f[0]), Real(f[1]), Real(f[2]))?;
@@ -561,11 +514,7 @@ impl<W: Write> ExtXyzWriter<W> {
 /// A value as it must appear after `key=`: quoted (with `"` and `\` escaped) when it holds a
 /// blank, a quote or is empty.
 fn quote(v: &str) -> String {
-    if !v.is_empty()
-        && !v
-            .bytes()
-            .any(|c| c.is_ascii_whitespace() || b"\"'=\\{}[]".contains(&c))
-    {
+    if !v.is_empty() && !v.bytes().any(|c| c.is_ascii_whitespace() || b"\"'=\\{}[]".contains(&c)) {
         return v.to_string();
     }
     let mut q = String::with_capacity(v.len() + 2);
@@ -590,11 +539,8 @@ mod tests {
 
     #[test]
     fn comment_line_quoting() {
-        let p = kv(
-            r#"Lattice="1 0 0 0 1 0 0 0 1" name='a b' flag tag = x arr={1 2} q="say \"hi\"" j=[1, 2]"#,
-        );
-        let p: Vec<(&str, Option<&str>)> =
-            p.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
+        let p = kv(r#"Lattice="1 0 0 0 1 0 0 0 1" name='a b' flag tag = x arr={1 2} q="say \"hi\"" j=[1, 2]"#);
+        let p: Vec<(&str, Option<&str>)> = p.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
         assert_eq!(
             p,
             [
@@ -617,11 +563,7 @@ mod tests {
     fn quoting_round_trips() {
         for v in ["plain", "two words", r#"with "quotes" and \ slash"#, ""] {
             let line = format!("k={}", quote(v));
-            assert_eq!(
-                kv(&line),
-                [("k".to_string(), Some(v.to_string()))],
-                "{line}"
-            );
+            assert_eq!(kv(&line), [("k".to_string(), Some(v.to_string()))], "{line}");
         }
     }
 
@@ -630,29 +572,19 @@ mod tests {
         let (roles, names) = properties("species:S:1:pos:R:3:tags:I:1:forces:R:3:mom:R:3").unwrap();
         assert_eq!(roles.len(), 11);
         assert_eq!(roles[4], Role::Skip);
-        assert_eq!(
-            roles[5..8],
-            [Role::Force(0), Role::Force(1), Role::Force(2)]
-        );
+        assert_eq!(roles[5..8], [Role::Force(0), Role::Force(1), Role::Force(2)]);
         assert_eq!(
             names,
             "species pos[0] pos[1] pos[2] tags forces[0] forces[1] forces[2] mom[0] mom[1] mom[2]"
         );
-        assert!(properties("pos:R:3")
-            .unwrap_err()
-            .contains("must include species"));
-        assert!(properties("species:S:1:pos:R")
-            .unwrap_err()
-            .contains("triples"));
+        assert!(properties("pos:R:3").unwrap_err().contains("must include species"));
+        assert!(properties("species:S:1:pos:R").unwrap_err().contains("triples"));
     }
 
     #[test]
     fn plain_xyz_and_open_box() {
         let text = "2\nwater-free title\nCu 0 0 0\nZr 1.5 0 0\n";
-        let f = ExtXyzReader::new(text.as_bytes(), "t.xyz")
-            .next()
-            .unwrap()
-            .unwrap();
+        let f = ExtXyzReader::new(text.as_bytes(), "t.xyz").next().unwrap().unwrap();
         let s = &f.structure;
         assert_eq!(s.species, ["Cu", "Zr"]);
         assert_eq!(s.cell.pbc(), [false; 3]);

@@ -38,11 +38,7 @@ impl Layout {
             "sphere" => (7, 1, 4),
             _ => return None,
         };
-        Some(Layout {
-            ncols,
-            type_col,
-            x_col,
-        })
+        Some(Layout { ncols, type_col, x_col })
     }
 }
 
@@ -65,11 +61,7 @@ struct AtomLine {
 /// Reads a LAMMPS data file. `species[t - 1]` names type `t`; without a list the Masses
 /// comments (`1 63.546 # Cu`) name the types, and failing those the masses are matched to
 /// [`atomic_mass`] with a warning. Atoms are sorted by id, image flags applied.
-pub fn read<R: BufRead>(
-    reader: R,
-    name: impl Into<PathBuf>,
-    species: Option<&[String]>,
-) -> Result<Structure> {
+pub fn read<R: BufRead>(reader: R, name: impl Into<PathBuf>, species: Option<&[String]>) -> Result<Structure> {
     let mut lines = LineReader::new(reader, name.into());
     if !lines.advance_nonblank()? {
         return Err(lines.err_at(0, "empty file"));
@@ -197,9 +189,7 @@ pub fn read<R: BufRead>(
                     let t = type_index(toks[0], &labels, ntypes).map_err(|e| lines.err(e))?;
                     let m = finite(toks[1], "the mass").map_err(|e| lines.err(e))?;
                     if m <= 0.0 {
-                        return Err(
-                            lines.err(format!("mass of type {t} must be positive, not {m}"))
-                        );
+                        return Err(lines.err(format!("mass of type {t} must be positive, not {m}")));
                     }
                     masses[t - 1] = Some(m);
                     comments[t - 1] = comment
@@ -240,15 +230,16 @@ pub fn read<R: BufRead>(
                 let known = labels.clone();
                 next = section(&mut lines, &known, |lines, body, _| {
                     if atoms.len() == natoms {
-                        return Err(lines.err(format!("more atom lines than the {natoms} atoms announced at line {natoms_line}")));
+                        return Err(lines.err(format!(
+                            "more atom lines than the {natoms} atoms announced at line {natoms_line}"
+                        )));
                     }
-                    let atom = atom_line(lines, body, layout, head.hint.is_empty(), &labels)
-                        .map_err(|e| match e {
-                            AtomError::Type(reason) => lines.err(format!(
-                                "{reason} ('{ntypes} atom types' at line {ntypes_line})"
-                            )),
-                            AtomError::Other(e) => e,
-                        })?;
+                    let atom = atom_line(lines, body, layout, head.hint.is_empty(), &labels).map_err(|e| match e {
+                        AtomError::Type(reason) => {
+                            lines.err(format!("{reason} ('{ntypes} atom types' at line {ntypes_line})"))
+                        }
+                        AtomError::Other(e) => e,
+                    })?;
                     atoms.push(atom);
                     Ok(())
                 })?;
@@ -292,23 +283,16 @@ pub fn read<R: BufRead>(
     atoms.sort_unstable_by_key(|a| a.id);
     if let Some(w) = atoms.windows(2).find(|w| w[0].id == w[1].id) {
         let (l1, l2) = (w[0].line.min(w[1].line), w[0].line.max(w[1].line));
-        return Err(lines.err_at(
-            l2,
-            format!("atom id {} appears twice (lines {l1} and {l2})", w[0].id),
-        ));
+        return Err(lines.err_at(l2, format!("atom id {} appears twice (lines {l1} and {l2})", w[0].id)));
     }
     let map = TypeNames::new(&names);
     let mut types = Vec::with_capacity(natoms);
     let mut positions = Vec::with_capacity(natoms);
     for a in &atoms {
-        types.push(
-            map.species_of(a.ty)
-                .expect("types were checked against the header"),
-        );
+        types.push(map.species_of(a.ty).expect("types were checked against the header"));
         positions.push(unwrap(&cell, a.x, a.image));
     }
-    Structure::new(cell, map.species().to_vec(), types, positions)
-        .map_err(|e| lines.err_at(0, e.to_string()))
+    Structure::new(cell, map.species().to_vec(), types, positions).map_err(|e| lines.err_at(0, e.to_string()))
 }
 
 /// `x + ix a + iy b + iz c`: the position an image flag triple stands for.
@@ -382,27 +366,17 @@ fn ended_early<R: BufRead>(
     let line = next.as_ref().map_or(lines.line(), |h| h.line);
     lines.err_at(
         line,
-        format!(
-            "{section} section ends after {got} of the {want} {what} announced at line {announced}"
-        ),
+        format!("{section} section ends after {got} of the {want} {what} announced at line {announced}"),
     )
 }
 
 /// The 1-based atom type a field names: a number in 1..=ntypes or a type label.
-fn type_index(
-    tok: &str,
-    labels: &[Option<String>],
-    ntypes: usize,
-) -> std::result::Result<usize, String> {
+fn type_index(tok: &str, labels: &[Option<String>], ntypes: usize) -> std::result::Result<usize, String> {
     let t = match tok.parse::<usize>() {
         Ok(t) => t,
         Err(_) => match labels.iter().position(|l| l.as_deref() == Some(tok)) {
             Some(k) => return Ok(k + 1),
-            None => {
-                return Err(format!(
-                    "atom type '{tok}' is neither a number nor a type label"
-                ))
-            }
+            None => return Err(format!("atom type '{tok}' is neither a number nor a type label")),
         },
     };
     if t == 0 || t > ntypes {
@@ -414,9 +388,7 @@ fn type_index(
 /// Whether a Masses comment word looks like an element symbol ("Cu", "O"; not "type").
 fn looks_like_symbol(w: &str) -> bool {
     let mut c = w.chars();
-    c.next().is_some_and(|f| f.is_ascii_uppercase())
-        && w.len() <= 3
-        && c.all(|r| r.is_ascii_lowercase())
+    c.next().is_some_and(|f| f.is_ascii_uppercase()) && w.len() <= 3 && c.all(|r| r.is_ascii_lowercase())
 }
 
 /// Why an Atoms line was rejected: its type (the caller adds the header line), or the rest.
@@ -464,18 +436,12 @@ fn atom_line<R: BufRead>(
     let id = int(toks[0], "the atom id").map_err(err)?;
     let ty = type_index(toks[layout.type_col], labels, labels.len()).map_err(AtomError::Type)?;
     let mut x = [0.0; 3];
-    for (k, what) in ["coordinate x", "coordinate y", "coordinate z"]
-        .iter()
-        .enumerate()
-    {
+    for (k, what) in ["coordinate x", "coordinate y", "coordinate z"].iter().enumerate() {
         x[k] = finite(toks[layout.x_col + k], what).map_err(err)?;
     }
     let mut image = [0i64; 3];
     if n == layout.ncols + 3 {
-        for (k, what) in ["image flag ix", "image flag iy", "image flag iz"]
-            .iter()
-            .enumerate()
-        {
+        for (k, what) in ["image flag ix", "image flag iy", "image flag iz"].iter().enumerate() {
             image[k] = int(toks[layout.ncols + k], what).map_err(err)?;
         }
     }
@@ -534,7 +500,10 @@ fn type_names<R: BufRead>(
         let Some(m) = masses[t] else {
             return Err(lines.err_at(
                 ntypes_line,
-                format!("atom type {} has no species: give a species list (--species), or a Masses section", t + 1),
+                format!(
+                    "atom type {} has no species: give a species list (--species), or a Masses section",
+                    t + 1
+                ),
             ));
         };
         let Some(e) = element_from_mass(m) else {
@@ -574,12 +543,11 @@ pub fn write<W: Write>(w: &mut W, name: &Path, s: &Structure) -> Result<()> {
     }
     let mut masses = Vec::with_capacity(s.species.len());
     for sp in &s.species {
-        masses.push(atomic_mass(sp).ok_or_else(|| {
-            Error::invalid(format!(
-                "{}: no atomic mass known for species '{sp}'",
-                name.display()
-            ))
-        })?);
+        masses.push(
+            atomic_mass(sp).ok_or_else(|| {
+                Error::invalid(format!("{}: no atomic mass known for species '{sp}'", name.display()))
+            })?,
+        );
     }
     let pbc = cell.pbc();
     if pbc != [true; 3] {
@@ -625,13 +593,7 @@ fn write_body<W: Write>(w: &mut W, s: &Structure, masses: &[f64]) -> std::io::Re
         writeln!(w, "{} {} {axis}", Real(lo[k]), Real(hi[k]))?;
     }
     if !cell.is_orthorhombic() {
-        writeln!(
-            w,
-            "{} {} {} xy xz yz",
-            Real(tilt[0]),
-            Real(tilt[1]),
-            Real(tilt[2])
-        )?;
+        writeln!(w, "{} {} {} xy xz yz", Real(tilt[0]), Real(tilt[1]), Real(tilt[2]))?;
     }
     writeln!(w, "\nMasses\n")?;
     for (i, (m, e)) in masses.iter().zip(&s.species).enumerate() {
@@ -667,10 +629,7 @@ mod tests {
         let s = parse(TWO, None).unwrap();
         assert_eq!(s.species, ["Cu", "Zr"]);
         assert_eq!(s.types, [0, 0, 1]);
-        assert_eq!(
-            s.positions,
-            [[14.0, 5.0, -14.0], [7.0, 8.0, 9.0], [1.0, 2.0, 3.0]]
-        );
+        assert_eq!(s.positions, [[14.0, 5.0, -14.0], [7.0, 8.0, 9.0], [1.0, 2.0, 3.0]]);
         assert_eq!(s.cell.origin(), [0.0, 0.0, -1.0]);
         assert_eq!(s.cell.pbc(), [true; 3]);
     }
@@ -698,10 +657,7 @@ mod tests {
 
     #[test]
     fn title_pbc_is_read() {
-        assert_eq!(
-            title_pbc("LAMMPS data (x) pbc=\"T T F\""),
-            Some([true, true, false])
-        );
+        assert_eq!(title_pbc("LAMMPS data (x) pbc=\"T T F\""), Some([true, true, false]));
         assert_eq!(title_pbc("LAMMPS data file via write_data"), None);
     }
 }

@@ -110,17 +110,21 @@ impl Columns {
     fn parse(names: &str) -> std::result::Result<Columns, String> {
         let names: Vec<&str> = names.split_ascii_whitespace().collect();
         let has = |n: &str| names.contains(&n);
-        let coords = Coords::ALL
-            .into_iter()
-            .find(|c| c.names().iter().all(|n| has(n)))
-            .ok_or_else(|| {
-                let found: Vec<&str> =
-                    names.iter().copied().filter(|n| Coords::ALL.iter().any(|c| c.names().contains(n))).collect();
-                format!(
+        let coords =
+            Coords::ALL
+                .into_iter()
+                .find(|c| c.names().iter().all(|n| has(n)))
+                .ok_or_else(|| {
+                    let found: Vec<&str> = names
+                        .iter()
+                        .copied()
+                        .filter(|n| Coords::ALL.iter().any(|c| c.names().contains(n)))
+                        .collect();
+                    format!(
                     "ITEM: ATOMS lacks coordinate columns: need x y z, xu yu zu, xs ys zs or xsu ysu zsu (found: {})",
                     if found.is_empty() { "none".to_string() } else { found.join(" ") }
                 )
-            })?;
+                })?;
         let n_img = ["ix", "iy", "iz"].iter().filter(|n| has(n)).count();
         if n_img != 0 && n_img != 3 {
             return Err("ITEM: ATOMS has some but not all of the image flags ix iy iz".to_string());
@@ -253,29 +257,21 @@ impl<R: BufRead> DumpReader<R> {
         loop {
             let text = self.lines.text().trim();
             let Some(item) = text.strip_prefix("ITEM:").map(str::trim) else {
-                return Err(self
-                    .lines
-                    .err(format!("expected an 'ITEM:' line, found '{text}'")));
+                return Err(self.lines.err(format!("expected an 'ITEM:' line, found '{text}'")));
             };
             if item == "TIMESTEP" {
                 self.header_line(start)?;
-                let t = int::<u64>(self.lines.text().trim(), "the timestep")
-                    .map_err(|e| self.lines.err(e))?;
+                let t = int::<u64>(self.lines.text().trim(), "the timestep").map_err(|e| self.lines.err(e))?;
                 timestep = Some(t);
             } else if item == "NUMBER OF ATOMS" {
                 self.header_line(start)?;
-                let n = int::<usize>(self.lines.text().trim(), "the number of atoms")
-                    .map_err(|e| self.lines.err(e))?;
+                let n = int::<usize>(self.lines.text().trim(), "the number of atoms").map_err(|e| self.lines.err(e))?;
                 if n == 0 {
-                    return Err(self
-                        .lines
-                        .err("frame has 0 atoms; a structure needs at least one"));
+                    return Err(self.lines.err("frame has 0 atoms; a structure needs at least one"));
                 }
                 if let Some(n0) = self.first_natoms {
                     if n != n0 {
-                        return Err(self
-                            .lines
-                            .err(format!("frame has {n} atoms, the first frame had {n0}")));
+                        return Err(self.lines.err(format!("frame has {n} atoms, the first frame had {n0}")));
                     }
                 }
                 natoms = Some(n);
@@ -286,9 +282,8 @@ impl<R: BufRead> DumpReader<R> {
                 let columns_line = self.lines.line();
                 let columns = Columns::parse(cols).map_err(|e| self.lines.err(e))?;
                 let missing = |what: &str| {
-                    self.lines.err(format!(
-                        "frame starting at line {start} has no ITEM: {what}"
-                    ))
+                    self.lines
+                        .err(format!("frame starting at line {start} has no ITEM: {what}"))
                 };
                 let timestep = timestep.ok_or_else(|| missing("TIMESTEP"))?;
                 let natoms = natoms.ok_or_else(|| missing("NUMBER OF ATOMS"))?;
@@ -425,8 +420,7 @@ impl<R: BufRead> DumpReader<R> {
         let cap = n.min(super::MAX_PREALLOCATION);
         let mut ids: Vec<u64> = Vec::with_capacity(cap);
         let mut kinds: Vec<usize> = Vec::with_capacity(cap);
-        let mut types: Vec<usize> =
-            Vec::with_capacity(if cols.element && cols.ty { cap } else { 0 });
+        let mut types: Vec<usize> = Vec::with_capacity(if cols.element && cols.ty { cap } else { 0 });
         let mut positions: Vec<[f64; 3]> = Vec::with_capacity(cap);
         let mut forces: Vec<[f64; 3]> = Vec::with_capacity(if cols.forces { cap } else { 0 });
         let names = cols.coords.labels();
@@ -484,11 +478,7 @@ impl<R: BufRead> DumpReader<R> {
             }
             if cols.coords.scaled() {
                 if cols.images {
-                    x = [
-                        x[0] + img[0] as f64,
-                        x[1] + img[1] as f64,
-                        x[2] + img[2] as f64,
-                    ];
+                    x = [x[0] + img[0] as f64, x[1] + img[1] as f64, x[2] + img[2] as f64];
                 }
                 x = head.cell.cartesian(x);
             } else if cols.coords.wrapped() && cols.images {
@@ -614,10 +604,7 @@ pub struct DumpWriter<W: Write> {
 impl<W: Write> DumpWriter<W> {
     /// A writer to `w`; `name` is the file name its messages give.
     pub fn new(w: W, name: impl Into<PathBuf>) -> Self {
-        DumpWriter {
-            w,
-            name: name.into(),
-        }
+        DumpWriter { w, name: name.into() }
     }
 
     /// Appends one frame at `opts.timestep` (with `opts.forces` when set). The cell must have
@@ -640,19 +627,14 @@ impl<W: Write> DumpWriter<W> {
                 )));
             }
         }
-        self.write_all(s, opts)
-            .map_err(|e| Error::io(&self.name, e))
+        self.write_all(s, opts).map_err(|e| Error::io(&self.name, e))
     }
 
     fn write_all(&mut self, s: &Structure, opts: &WriteOptions) -> std::io::Result<()> {
         let w = &mut self.w;
         let c = &s.cell;
         let (lo, hi, [xy, xz, yz]) = c.lammps_bounds();
-        let flags: Vec<&str> = c
-            .pbc()
-            .iter()
-            .map(|&p| if p { "pp" } else { "ff" })
-            .collect();
+        let flags: Vec<&str> = c.pbc().iter().map(|&p| if p { "pp" } else { "ff" }).collect();
         writeln!(
             w,
             "ITEM: TIMESTEP\n{}\nITEM: NUMBER OF ATOMS\n{}",
@@ -681,15 +663,7 @@ impl<W: Write> DumpWriter<W> {
             }
         }
         write!(w, "ITEM: ATOMS id type element xu yu zu")?;
-        writeln!(
-            w,
-            "{}",
-            if opts.forces.is_some() {
-                " fx fy fz"
-            } else {
-                ""
-            }
-        )?;
+        writeln!(w, "{}", if opts.forces.is_some() { " fx fy fz" } else { "" })?;
         for (i, p) in s.positions.iter().enumerate() {
             write!(
                 w,
@@ -733,21 +707,14 @@ mod tests {
             Columns::parse("id type x y vx").unwrap_err(),
             "ITEM: ATOMS lacks coordinate columns: need x y z, xu yu zu, xs ys zs or xsu ysu zsu (found: x y)"
         );
-        assert!(Columns::parse("id x y z")
-            .unwrap_err()
-            .contains("type or an element"));
-        assert!(Columns::parse("id type x y z ix")
-            .unwrap_err()
-            .contains("image flags"));
+        assert!(Columns::parse("id x y z").unwrap_err().contains("type or an element"));
+        assert!(Columns::parse("id type x y z ix").unwrap_err().contains("image flags"));
     }
 
     #[test]
     fn element_order_follows_types() {
         let text = "ITEM: TIMESTEP\n5\nITEM: NUMBER OF ATOMS\n3\nITEM: BOX BOUNDS pp pp ff\n0 10\n0 10\n0 10\nITEM: ATOMS id type element x y z\n3 2 Zr 1 1 1\n2 1 Cu 2 2 2\n1 2 Zr 3 3 3\n";
-        let f = DumpReader::new(text.as_bytes(), "t.dump")
-            .next()
-            .unwrap()
-            .unwrap();
+        let f = DumpReader::new(text.as_bytes(), "t.dump").next().unwrap().unwrap();
         assert_eq!(f.timestep, Some(5));
         assert_eq!(f.ids, [1, 2, 3]);
         assert_eq!(f.structure.species, ["Cu", "Zr"]);

@@ -40,11 +40,9 @@ impl<R: BufRead> LineReader<R> {
                 }
                 Ok(true)
             }
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(Error::parse(
-                &self.name,
-                self.line + 1,
-                "line is not valid UTF-8 text",
-            )),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                Err(Error::parse(&self.name, self.line + 1, "line is not valid UTF-8 text"))
+            }
             Err(e) => Err(Error::io(&self.name, e)),
         }
     }

@@ -90,10 +90,7 @@ impl Format {
             .and_then(|e| e.to_str())
             .map(|e| e.to_ascii_lowercase());
         if let Some(ext) = &ext {
-            if let Some(f) = Format::ALL
-                .into_iter()
-                .find(|f| f.extensions().contains(&ext.as_str()))
-            {
+            if let Some(f) = Format::ALL.into_iter().find(|f| f.extensions().contains(&ext.as_str())) {
                 return Ok(f);
             }
         }
@@ -167,11 +164,10 @@ impl std::str::FromStr for FrameSelect {
         match s {
             "first" | "0" => Ok(FrameSelect::First),
             "last" | "-1" => Ok(FrameSelect::Last),
-            _ => s.parse::<usize>().map(FrameSelect::Index).map_err(|_| {
-                Error::invalid(format!(
-                    "frame must be 'first', 'last' or an index from 0, not '{s}'"
-                ))
-            }),
+            _ => s
+                .parse::<usize>()
+                .map(FrameSelect::Index)
+                .map_err(|_| Error::invalid(format!("frame must be 'first', 'last' or an index from 0, not '{s}'"))),
         }
     }
 }
@@ -317,8 +313,7 @@ pub fn read_frame(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Frame> {
                 )));
             }
         }
-        return lammps_data::read(open(path)?, path, opts.species.as_deref())
-            .map(|s| Frame::bare(s, 1));
+        return lammps_data::read(open(path)?, path, opts.species.as_deref()).map(|s| Frame::bare(s, 1));
     }
     // Multi-frame formats: skip frames without parsing their numbers, then parse one.
     let skip = match opts.frame {
@@ -366,12 +361,8 @@ impl MultiReader {
     fn new(format: Format, path: &Path, opts: &ReadOptions) -> Result<Self> {
         let species = opts.species.clone();
         Ok(match format {
-            Format::ExtXyz => {
-                MultiReader::Xyz(ExtXyzReader::new(open(path)?, path).with_species(species))
-            }
-            Format::LammpsDump => {
-                MultiReader::Dump(DumpReader::new(open(path)?, path).with_species(species))
-            }
+            Format::ExtXyz => MultiReader::Xyz(ExtXyzReader::new(open(path)?, path).with_species(species)),
+            Format::LammpsDump => MultiReader::Dump(DumpReader::new(open(path)?, path).with_species(species)),
             Format::LammpsData => unreachable!("single-frame format"),
         })
     }
@@ -392,8 +383,7 @@ impl MultiReader {
 /// Fails if two atoms of `frame` are closer than `rmin` Å (minimum image), naming them by
 /// their ids in the file.
 pub fn check_duplicates(path: &Path, frame: &Frame, rmin: f64) -> Result<()> {
-    if let Some((i, j, r)) = crate::potential::neighbor::closest_pair_below(&frame.structure, rmin)
-    {
+    if let Some((i, j, r)) = crate::potential::neighbor::closest_pair_below(&frame.structure, rmin) {
         return Err(Error::parse(
             path,
             0,
@@ -487,18 +477,8 @@ pub fn to_lammps_orientation(s: &Structure) -> Result<Structure> {
     let xz = dot(cc, ahat);
     let yz = (dot(b, cc) - xy * xz) / ly;
     let lz = (dot(cc, cc) - xz * xz - yz * yz).sqrt();
-    let cell = Cell::new(
-        [lx, 0.0, 0.0],
-        [xy, ly, 0.0],
-        [xz, yz, lz],
-        c.origin(),
-        c.pbc(),
-    )?;
-    let positions = s
-        .positions
-        .iter()
-        .map(|&p| cell.cartesian(c.fractional(p)))
-        .collect();
+    let cell = Cell::new([lx, 0.0, 0.0], [xy, ly, 0.0], [xz, yz, lz], c.origin(), c.pbc())?;
+    let positions = s.positions.iter().map(|&p| cell.cartesian(c.fractional(p))).collect();
     Ok(Structure {
         cell,
         species: s.species.clone(),

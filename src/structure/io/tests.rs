@@ -122,20 +122,12 @@ fn lammps_triclinic_files_agree() {
         [30.07744686076299, -8.9036470294947012, 14.726113073633105]
     );
     assert_eq!(reference.types, [0, 0, 0, 0, 0, 1, 1, 1]);
-    for name in [
-        "tri.data",
-        "tri_wrapped.dump",
-        "tri_scaled.dump",
-        "tri_su.dump",
-    ] {
+    for name in ["tri.data", "tri_wrapped.dump", "tri_scaled.dump", "tri_su.dump"] {
         let s = read_with(name, &["Cu", "Zr"]).unwrap();
         let d = max_diff(&s.positions, &reference.positions);
         assert!(d < 1e-12, "{name}: {d:e}");
         assert_eq!(s.types, reference.types, "{name}");
-        assert!(
-            max_diff(&[s.cell.origin()], &[cell.origin()]) < 1e-15,
-            "{name}"
-        );
+        assert!(max_diff(&[s.cell.origin()], &[cell.origin()]) < 1e-15, "{name}");
         let h = |c: &Cell| [c.edge(0), c.edge(1), c.edge(2)];
         assert!(max_diff(&h(&s.cell), &h(cell)) < 1e-14, "{name}");
     }
@@ -149,10 +141,7 @@ fn lammps_triclinic_files_agree() {
 fn general_and_restricted_triclinic_dumps_agree() {
     let g = read_with("gen.dump", &["Cu"]).unwrap();
     let r = read_with("gen_restricted.dump", &["Cu"]).unwrap();
-    assert_eq!(
-        g.cell.edge(0),
-        [5.0, 4.4226944273466216e-18, 0.99999999999999833]
-    );
+    assert_eq!(g.cell.edge(0), [5.0, 4.4226944273466216e-18, 0.99999999999999833]);
     assert!((g.cell.volume() - r.cell.volume()).abs() < 1e-12 * r.cell.volume());
     let fg = g.cell.fractional(g.positions[1]);
     let fr = r.cell.fractional(r.positions[1]);
@@ -174,18 +163,12 @@ fn lammps_slab_trajectory() {
         frames.iter().map(|f| f.timestep).collect::<Vec<_>>(),
         [Some(0), Some(10), Some(20)]
     );
-    assert_eq!(
-        frames.iter().map(|f| f.line).collect::<Vec<_>>(),
-        [1, 20, 39]
-    );
+    assert_eq!(frames.iter().map(|f| f.line).collect::<Vec<_>>(), [1, 20, 39]);
     let f0 = &frames[0];
     assert_eq!(f0.ids, (1..=10).collect::<Vec<u64>>());
     assert_eq!(f0.structure.species, ["Cu", "Zr"]);
     assert_eq!(f0.structure.cell.pbc(), [true, true, false]);
-    assert_eq!(
-        f0.structure.cell.origin(),
-        [0.0, 0.0, 3.5855769666403420e-01]
-    );
+    assert_eq!(f0.structure.cell.origin(), [0.0, 0.0, 3.5855769666403420e-01]);
     assert_eq!(
         f0.structure.positions[7],
         [1.1879053791928595, 5.7664216061897671, 4.7198720205234697]
@@ -193,10 +176,7 @@ fn lammps_slab_trajectory() {
     assert_eq!(f0.structure.symbol(7), "Zr");
     let forces = f0.forces.as_ref().unwrap();
     assert_eq!(forces[0], [0.0; 3]);
-    assert_eq!(
-        forces[6],
-        [-32.765383019065979, 19.05072009856811, 4.6902537180801875]
-    );
+    assert_eq!(forces[6], [-32.765383019065979, 19.05072009856811, 4.6902537180801875]);
 
     let data = read("slab.data").unwrap();
     assert_eq!(data.species, ["Cu", "Zr"]);
@@ -278,27 +258,16 @@ fn sample(cell: Cell, seed: u64) -> Structure {
             cell.cartesian(f)
         })
         .collect();
-    let symbols: Vec<&str> = (0..10)
-        .map(|i| if i % 3 == 1 { "Zr" } else { "Cu" })
-        .collect();
+    let symbols: Vec<&str> = (0..10).map(|i| if i % 3 == 1 { "Zr" } else { "Cu" }).collect();
     Structure::from_symbols(cell, &symbols, positions).unwrap()
 }
 
 fn cells() -> Vec<(&'static str, Cell)> {
     vec![
-        (
-            "orthorhombic",
-            Cell::orthorhombic(10.1, 11.3, 12.7).unwrap(),
-        ),
+        ("orthorhombic", Cell::orthorhombic(10.1, 11.3, 12.7).unwrap()),
         (
             "triclinic",
-            Cell::from_lammps(
-                [0.5, -1.0, 0.3],
-                [9.7, 8.1, 10.9],
-                [1.3, -0.7, 2.1],
-                [true; 3],
-            )
-            .unwrap(),
+            Cell::from_lammps([0.5, -1.0, 0.3], [9.7, 8.1, 10.9], [1.3, -0.7, 2.1], [true; 3]).unwrap(),
         ),
         (
             "slab",
@@ -351,9 +320,7 @@ fn extxyz_round_trip_keeps_energy_forces_and_info() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f.extxyz");
     let s = sample(cells()[1].1.clone(), 3);
-    let forces: Vec<[f64; 3]> = (0..10)
-        .map(|i| [0.1 * i as f64, -1e-9 / 3.0, 1e7 / 3.0])
-        .collect();
+    let forces: Vec<[f64; 3]> = (0..10).map(|i| [0.1 * i as f64, -1e-9 / 3.0, 1e7 / 3.0]).collect();
     let opts = WriteOptions {
         energy: Some(-1234.567890123456),
         forces: Some(&forces),
@@ -389,9 +356,7 @@ fn extxyz_round_trip_keeps_energy_forces_and_info() {
         ..Default::default()
     };
     assert_eq!(
-        write_structure(&path, &s, None, &bad)
-            .unwrap_err()
-            .to_string(),
+        write_structure(&path, &s, None, &bad).unwrap_err().to_string(),
         "extended XYZ key 'pbc' is written by pelx itself"
     );
 }
@@ -416,10 +381,7 @@ fn dump_frames_append_with_forces() {
         .collect::<Result<_>>()
         .unwrap();
     assert_eq!(
-        frames
-            .iter()
-            .map(|f| f.timestep.unwrap())
-            .collect::<Vec<_>>(),
+        frames.iter().map(|f| f.timestep.unwrap()).collect::<Vec<_>>(),
         [0, 100, 200]
     );
     for f in &frames {
@@ -441,13 +403,7 @@ fn writers_refuse_a_cell_not_in_lammps_orientation_and_rotation_fixes_it() {
     .unwrap();
     let s = sample(cell, 5);
     for ext in ["data", "dump"] {
-        let e = write_structure(
-            dir.path().join(format!("r.{ext}")),
-            &s,
-            None,
-            &WriteOptions::default(),
-        )
-        .unwrap_err();
+        let e = write_structure(dir.path().join(format!("r.{ext}")), &s, None, &WriteOptions::default()).unwrap_err();
         assert!(e.to_string().contains("not in LAMMPS orientation"), "{e}");
     }
     let r = to_lammps_orientation(&s).unwrap();
@@ -467,9 +423,7 @@ fn writers_refuse_a_cell_not_in_lammps_orientation_and_rotation_fixes_it() {
     let path = dir.path().join("r.data");
     write_structure(&path, &r, None, &WriteOptions::default()).unwrap();
     assert_eq!(
-        read_structure(&path, &ReadOptions::default())
-            .unwrap()
-            .positions,
+        read_structure(&path, &ReadOptions::default()).unwrap().positions,
         r.positions
     );
 }
@@ -478,14 +432,8 @@ fn writers_refuse_a_cell_not_in_lammps_orientation_and_rotation_fixes_it() {
 
 #[test]
 fn empty_files() {
-    assert_eq!(
-        msg(read("empty.xyz").unwrap_err()),
-        "F/empty.xyz: empty file"
-    );
-    assert_eq!(
-        msg(read("empty.data").unwrap_err()),
-        "F/empty.data: empty file"
-    );
+    assert_eq!(msg(read("empty.xyz").unwrap_err()), "F/empty.xyz: empty file");
+    assert_eq!(msg(read("empty.data").unwrap_err()), "F/empty.data: empty file");
 }
 
 #[test]
@@ -530,9 +478,7 @@ fn truncated_files() {
         msg(read_structure(fixture("truncated.xyz"), &opts).unwrap_err()),
         "F/truncated.xyz:8: file ends after 2 of the 3 atom lines announced at line 5"
     );
-    let frames: Vec<Result<Frame>> = DumpReader::open(fixture("truncated.dump"))
-        .unwrap()
-        .collect();
+    let frames: Vec<Result<Frame>> = DumpReader::open(fixture("truncated.dump")).unwrap().collect();
     assert_eq!(frames.len(), 3);
     assert!(frames[1].is_ok());
     assert_eq!(
@@ -595,12 +541,7 @@ fn duplicated_atoms_are_reported_by_id() {
         min_distance: None,
         ..Default::default()
     };
-    assert_eq!(
-        read_structure(fixture("duplicate_atoms.xyz"), &opts)
-            .unwrap()
-            .len(),
-        3
-    );
+    assert_eq!(read_structure(fixture("duplicate_atoms.xyz"), &opts).unwrap().len(), 3);
 }
 
 #[test]
@@ -647,18 +588,12 @@ fn malformed_extxyz_headers_and_lines() {
         xyz(&head("pbc=\"T T\" a=1")),
         "t.xyz:2: pbc must be three of T/F, not 'T T'"
     );
-    assert_eq!(
-        xyz(&head("energy=abc")),
-        "t.xyz:2: energy is not a number: 'abc'"
-    );
+    assert_eq!(xyz(&head("energy=abc")), "t.xyz:2: energy is not a number: 'abc'");
     assert_eq!(
         xyz("two\nx\nCu 0 0 0\n"),
         "t.xyz:1: expected the number of atoms of a frame, found 'two'"
     );
-    assert_eq!(
-        xyz("2\n"),
-        "t.xyz:1: file ends before the comment line of the frame"
-    );
+    assert_eq!(xyz("2\n"), "t.xyz:1: file ends before the comment line of the frame");
     assert_eq!(
         xyz("1\na=1\nCu 0 0\n"),
         "t.xyz:3: expected 4 fields (species x y z), found 3"
@@ -680,8 +615,7 @@ fn data(text: &str) -> String {
 
 #[test]
 fn malformed_data_files() {
-    let head =
-        "t\n2 atoms\n1 atom types\n0 5 xlo xhi\n0 5 ylo yhi\n0 5 zlo zhi\nMasses\n1 63.546 # Cu\n";
+    let head = "t\n2 atoms\n1 atom types\n0 5 xlo xhi\n0 5 ylo yhi\n0 5 zlo zhi\nMasses\n1 63.546 # Cu\n";
     assert_eq!(data(&format!("{head}Atoms\n1 1 0 0 0\n2 1 1 1 1\n")), "ok");
     assert_eq!(
         data(&format!("{head}Atoms\n1 1 0 0 0\n1 1 1 1 1\n")),
@@ -744,20 +678,14 @@ fn malformed_dumps() {
         "t.dump:7: file ends inside the header of the frame starting at line 1"
     );
     assert_eq!(
-        dump(&format!(
-            "{}1 Cu 0 0 0\n",
-            frame.replace("ITEM: TIMESTEP\n0\n", "")
-        )),
+        dump(&format!("{}1 Cu 0 0 0\n", frame.replace("ITEM: TIMESTEP\n0\n", ""))),
         "t.dump:7: frame starting at line 1 has no ITEM: TIMESTEP"
     );
     assert_eq!(
         dump("ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMZ\n"),
         "t.dump:3: unknown dump item 'ITEM: NUMBER OF ATOMZ'"
     );
-    assert_eq!(
-        dump("hello\n"),
-        "t.dump:1: expected an 'ITEM:' line, found 'hello'"
-    );
+    assert_eq!(dump("hello\n"), "t.dump:1: expected an 'ITEM:' line, found 'hello'");
 }
 
 // ---------------------------------------------------------------- external readers (ignored)
@@ -766,24 +694,16 @@ fn malformed_dumps() {
 fn in_venv(dir: &Path, script: &str) -> String {
     let out = std::process::Command::new("bash")
         .arg("-c")
-        .arg(format!(
-            "source /work/.venv-lammps/activate-lammps && {script}"
-        ))
+        .arg(format!("source /work/.venv-lammps/activate-lammps && {script}"))
         .current_dir(dir)
         .output()
         .expect("bash runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
 fn floats(line: &str) -> Vec<f64> {
-    line.split_ascii_whitespace()
-        .map(|t| t.parse().unwrap())
-        .collect()
+    line.split_ascii_whitespace().map(|t| t.parse().unwrap()).collect()
 }
 
 /// ASE reads what pelx writes: bitwise positions, cell, forces and energy, the pbc flags and
@@ -794,9 +714,7 @@ fn ase_reads_pelx_extxyz() {
     let dir = tempfile::tempdir().unwrap();
     let (_, cell) = cells().remove(2);
     let s = sample(cell, 21);
-    let forces: Vec<[f64; 3]> = (0..10)
-        .map(|i| [i as f64 / 3.0, -1e-12 / 7.0, 2.0e8 / 3.0])
-        .collect();
+    let forces: Vec<[f64; 3]> = (0..10).map(|i| [i as f64 / 3.0, -1e-12 / 7.0, 2.0e8 / 3.0]).collect();
     let opts = WriteOptions {
         energy: Some(-3.0 / 7.0),
         forces: Some(&forces),
@@ -836,13 +754,7 @@ fn lammps_reads_pelx_data_and_dump() {
     let dir = tempfile::tempdir().unwrap();
     let (_, cell) = cells().remove(1);
     let s = sample(cell, 31);
-    write_structure(
-        dir.path().join("s.data"),
-        &s,
-        None,
-        &WriteOptions::default(),
-    )
-    .unwrap();
+    write_structure(dir.path().join("s.data"), &s, None, &WriteOptions::default()).unwrap();
     let opts = WriteOptions {
         timestep: 0,
         ..Default::default()
@@ -882,9 +794,7 @@ fn stream_large_dump() {
     let positions: Vec<[f64; 3]> = (0..n)
         .map(|_| cell.cartesian([rng.random(), rng.random(), rng.random()]))
         .collect();
-    let symbols: Vec<&str> = (0..n)
-        .map(|i| if i % 2 == 0 { "Cu" } else { "Zr" })
-        .collect();
+    let symbols: Vec<&str> = (0..n).map(|i| if i % 2 == 0 { "Cu" } else { "Zr" }).collect();
     let s = Structure::from_symbols(cell, &symbols, positions).unwrap();
     let frames = 100;
     let t = std::time::Instant::now();
@@ -928,9 +838,7 @@ fn stream_large_dump() {
         let back = read_structure(&p, &ReadOptions::default()).unwrap();
         let t_read = t.elapsed().as_secs_f64();
         assert_eq!(back.positions, s.positions);
-        println!(
-            "{ext}: {n} atoms: write {t_write:.3} s, read {t_read:.3} s (with the duplicate check)"
-        );
+        println!("{ext}: {n} atoms: write {t_write:.3} s, read {t_read:.3} s (with the duplicate check)");
     }
 }
 
