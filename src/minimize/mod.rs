@@ -17,7 +17,7 @@
 //! use pelx::potential::{analytic::{point, MullerBrown}, Calculator};
 //! use std::sync::Arc;
 //!
-//! let mut s = point(-0.5, 1.4, 0.0); // near minimum A of the Müller-Brown surface
+//! let mut s = point(-0.5, 1.4, 0.0).unwrap(); // near minimum A of the Müller-Brown surface
 //! let mut calc = Calculator::new(Arc::new(MullerBrown));
 //! let opts = MinimizeOptions { fmax: 1e-6, max_step: 0.05, ..Default::default() };
 //! let r = minimize(MinimizerKind::Lbfgs, &mut s, &mut calc, &opts).unwrap();

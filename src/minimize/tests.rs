@@ -180,7 +180,7 @@ fn muller_brown_minima_are_found_from_nearby_starts() {
         assert!(0.5 * (tr - (tr * tr - 4.0 * det).sqrt()) > 100.0);
         for (dx, dy) in [(0.06, -0.04), (-0.05, -0.05)] {
             for kind in ALL {
-                let (r, s) = relax(kind, &point(x + dx, y + dy, 0.0), ff.clone(), &opts);
+                let (r, s) = relax(kind, &point(x + dx, y + dy, 0.0).unwrap(), ff.clone(), &opts);
                 let p = s.positions[0];
                 assert!(r.converged, "{kind} from minimum {m}: {r:?}");
                 assert!(
@@ -249,7 +249,7 @@ fn starting_at_a_minimum_costs_one_force_call() {
     let ff: Arc<dyn ForceField> = Arc::new(MullerBrown);
     let (x, y, _) = MullerBrown::MINIMA[0];
     for kind in ALL {
-        let (r, _) = relax(kind, &point(x, y, 0.0), ff.clone(), &reduced_opts(0.01));
+        let (r, _) = relax(kind, &point(x, y, 0.0).unwrap(), ff.clone(), &reduced_opts(0.01));
         assert!(r.converged && r.iterations == 0 && r.force_calls == 1, "{kind}: {r:?}");
         assert_eq!(r.energy, r.energy_initial);
     }
@@ -318,7 +318,12 @@ impl ForceField for Cliff {
 #[test]
 fn a_field_that_turns_nan_ends_the_run_at_the_last_finite_point() {
     for kind in ALL {
-        let (r, s) = relax(kind, &point(0.0, 0.0, 0.0), Arc::new(Cliff), &reduced_opts(1e-3));
+        let (r, s) = relax(
+            kind,
+            &point(0.0, 0.0, 0.0).unwrap(),
+            Arc::new(Cliff),
+            &reduced_opts(1e-3),
+        );
         assert_eq!(r.termination, Termination::EnergyNotFinite, "{kind}: {r:?}");
         assert!(r.detail.as_deref().unwrap().contains("not finite"), "{r:?}");
         assert!(
@@ -336,7 +341,7 @@ fn failures_are_classified_and_bad_options_rejected() {
         )),
         Termination::PotentialFailed
     );
-    let mut s = point(0.0, 0.0, 0.0);
+    let mut s = point(0.0, 0.0, 0.0).unwrap();
     let mut calc = Calculator::new(Arc::new(MullerBrown));
     for opts in [
         MinimizeOptions {
@@ -415,13 +420,13 @@ fn report_force_calls() {
         ),
         (
             "Müller-Brown near A, fmax 1e-4",
-            point(xa + 0.06, ya - 0.04, 0.0),
+            point(xa + 0.06, ya - 0.04, 0.0).unwrap(),
             mb.clone(),
             mb_opts.clone(),
         ),
         (
             "Müller-Brown near C, fmax 1e-4",
-            point(xc - 0.05, yc - 0.05, 0.0),
+            point(xc - 0.05, yc - 0.05, 0.0).unwrap(),
             mb,
             mb_opts,
         ),
