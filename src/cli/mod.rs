@@ -4,6 +4,7 @@ mod bench;
 mod common;
 mod convert;
 mod energy;
+mod relax;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -32,6 +33,9 @@ pub enum Command {
     /// Energy (and forces) of a structure.
     #[command(after_help = energy::EXAMPLES)]
     Energy(energy::EnergyArgs),
+    /// Relax a structure to a maximum per-atom force (FIRE, L-BFGS or CG).
+    #[command(after_help = relax::EXAMPLES)]
+    Relax(relax::RelaxArgs),
     /// Convert a structure between extended XYZ, LAMMPS data and LAMMPS dump.
     #[command(after_help = convert::EXAMPLES)]
     Convert(convert::ConvertArgs),
@@ -67,5 +71,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Energy(a) => energy::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Convert(a) => convert::run(a),
+        Command::Relax(a) => relax::run(a),
     }
 }
