@@ -89,5 +89,9 @@ pub fn run(a: &RelaxArgs) -> anyhow::Result<ExitCode> {
         provenance: Provenance::new(&inputs)?,
     };
     emit_json(&out, a.json.as_deref())?;
-    Ok(if converged { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if converged {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
