@@ -34,7 +34,13 @@ fn tmp_file(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
 
 #[test]
 fn energy_of_the_shipped_glass_is_json_on_stdout() {
-    let out = pelx(&["energy", "configs/CuZr50_500.extxyz", "-p", "potentials/CuZr_mm.eam.fs", "--forces"]);
+    let out = pelx(&[
+        "energy",
+        "configs/CuZr50_500.extxyz",
+        "-p",
+        "potentials/CuZr_mm.eam.fs",
+        "--forces",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["natoms"], 500);
@@ -52,9 +58,20 @@ fn energy_of_the_shipped_glass_is_json_on_stdout() {
 #[test]
 fn data_file_and_extxyz_twin_give_the_same_energy() {
     let a = pelx(&["energy", "configs/CuZr50_500.extxyz", "-p", "potentials/CuZr_mm.eam.fs"]);
-    let b = pelx(&["energy", "configs/CuZr50_500.data", "--species", "Cu,Zr", "-p", "potentials/CuZr_mm.eam.fs"]);
-    let ea = serde_json::from_slice::<serde_json::Value>(&a.stdout).unwrap()["energy"].as_f64().unwrap();
-    let eb = serde_json::from_slice::<serde_json::Value>(&b.stdout).unwrap()["energy"].as_f64().unwrap();
+    let b = pelx(&[
+        "energy",
+        "configs/CuZr50_500.data",
+        "--species",
+        "Cu,Zr",
+        "-p",
+        "potentials/CuZr_mm.eam.fs",
+    ]);
+    let ea = serde_json::from_slice::<serde_json::Value>(&a.stdout).unwrap()["energy"]
+        .as_f64()
+        .unwrap();
+    let eb = serde_json::from_slice::<serde_json::Value>(&b.stdout).unwrap()["energy"]
+        .as_f64()
+        .unwrap();
     assert!((ea - eb).abs() < 1e-9, "{ea} {eb}");
 }
 
@@ -109,7 +126,11 @@ fn truncated_potential_table() {
     let text = std::fs::read_to_string(root().join("potentials/Cu_u3.eam")).unwrap();
     let cut: String = text.lines().take(60).map(|l| format!("{l}\n")).collect();
     let p = tmp_file(&dir, "Cu_cut.eam", &cut);
-    let xyz = tmp_file(&dir, "cu.xyz", "2\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\nCu 0 0 0\nCu 2.5 0 0\n");
+    let xyz = tmp_file(
+        &dir,
+        "cu.xyz",
+        "2\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\nCu 0 0 0\nCu 2.5 0 0\n",
+    );
     let e = fails(&["energy", xyz.to_str().unwrap(), "-p", p.to_str().unwrap()]);
     assert!(e.contains("Cu_cut.eam") && e.contains("truncated"), "{e}");
 }
@@ -121,7 +142,11 @@ fn malformed_number_in_potential_table() {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     lines[9] = "0.1 0.2 abc 0.4 0.5".into();
     let p = tmp_file(&dir, "bad.eam.alloy", &(lines.join("\n") + "\n"));
-    let xyz = tmp_file(&dir, "cu.xyz", "1\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\nCu 0 0 0\n");
+    let xyz = tmp_file(
+        &dir,
+        "cu.xyz",
+        "1\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\nCu 0 0 0\n",
+    );
     let e = fails(&["energy", xyz.to_str().unwrap(), "-p", p.to_str().unwrap()]);
     assert!(e.contains("bad.eam.alloy:10:") && e.contains("'abc'"), "{e}");
 }
@@ -129,7 +154,11 @@ fn malformed_number_in_potential_table() {
 #[test]
 fn structure_without_atoms() {
     let dir = tempfile::tempdir().unwrap();
-    let p = tmp_file(&dir, "e.xyz", "0\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\n");
+    let p = tmp_file(
+        &dir,
+        "e.xyz",
+        "0\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\n",
+    );
     let e = fails(&["energy", p.to_str().unwrap(), "-p", "potentials/Cu_u3.eam"]);
     assert!(e.contains("0 atoms"), "{e}");
 }
@@ -137,7 +166,11 @@ fn structure_without_atoms() {
 #[test]
 fn nan_coordinate() {
     let dir = tempfile::tempdir().unwrap();
-    let p = tmp_file(&dir, "n.xyz", "2\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\nCu 0 0 0\nCu nan 0 0\n");
+    let p = tmp_file(
+        &dir,
+        "n.xyz",
+        "2\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\nCu 0 0 0\nCu nan 0 0\n",
+    );
     let e = fails(&["energy", p.to_str().unwrap(), "-p", "potentials/Cu_u3.eam"]);
     assert!(e.contains("n.xyz:4"), "{e}");
 }
@@ -145,7 +178,11 @@ fn nan_coordinate() {
 #[test]
 fn two_atoms_on_the_same_position() {
     let dir = tempfile::tempdir().unwrap();
-    let p = tmp_file(&dir, "d.xyz", "2\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\nCu 1 1 1\nCu 1 1 1\n");
+    let p = tmp_file(
+        &dir,
+        "d.xyz",
+        "2\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\nCu 1 1 1\nCu 1 1 1\n",
+    );
     let e = fails(&["energy", p.to_str().unwrap(), "-p", "potentials/Cu_u3.eam"]);
     assert!(e.contains("apart") || e.contains("same position"), "{e}");
 }
@@ -158,6 +195,13 @@ fn dump_frame_with_missing_columns() {
         "m.dump",
         "ITEM: TIMESTEP\n0\nITEM: NUMBER OF ATOMS\n1\nITEM: BOX BOUNDS pp pp pp\n0 10\n0 10\n0 10\nITEM: ATOMS id type x y\n1 1 0 0\n",
     );
-    let e = fails(&["energy", p.to_str().unwrap(), "--species", "Cu", "-p", "potentials/Cu_u3.eam"]);
+    let e = fails(&[
+        "energy",
+        p.to_str().unwrap(),
+        "--species",
+        "Cu",
+        "-p",
+        "potentials/Cu_u3.eam",
+    ]);
     assert!(e.contains("m.dump:9"), "{e}");
 }

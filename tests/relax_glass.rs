@@ -32,7 +32,10 @@ fn every_minimizer_returns_a_perturbed_glass_to_its_lammps_minimum() {
         let r = minimize(kind, &mut s, &mut calc, &opts).unwrap();
         assert!(r.converged && r.fmax < 1e-3, "{kind:?}: {r:?}");
         let de = (r.energy - e_is).abs() / is.len() as f64;
-        assert!(de < 1e-6, "{kind:?}: energy per atom differs from the LAMMPS minimum by {de:e}");
+        assert!(
+            de < 1e-6,
+            "{kind:?}: energy per atom differs from the LAMMPS minimum by {de:e}"
+        );
         let dmax = s.max_displacement_from(&is);
         assert!(dmax < 0.01, "{kind:?}: moved {dmax} Å from the LAMMPS minimum");
         println!("{kind:?}: {} force calls, fmax {:.2e}", r.force_calls, r.fmax);
