@@ -508,6 +508,8 @@ struct StreamStats {
     frames_kept: usize,
     /// ps per tick of the frames.
     tick_ps: f64,
+    first_tick: u64,
+    last_tick: u64,
     warnings: Vec<String>,
     sha256: String,
 }
@@ -516,6 +518,8 @@ impl StreamStats {
     fn fill(self, t: &mut TrajectoryInfo) {
         t.frames_read = self.frames_read;
         t.frames_analysed = self.frames_kept;
+        t.first_tick = self.first_tick;
+        t.last_tick = self.last_tick;
         t.warnings = self.warnings;
         t.sha256 = self.sha256;
     }
@@ -542,8 +546,8 @@ fn stream(
                     break;
                 }
             }
-            let tick_ps = sel.tick_ps();
-            (sel.frames_read, sel.frames_kept, sel.warnings, tick_ps)
+            let ticks = (sel.tick_ps(), sel.first_kept.unwrap_or(0), sel.last_kept.unwrap_or(0));
+            (sel.frames_read, sel.frames_kept, sel.warnings, ticks)
         });
         let mut result = Ok(());
         for item in rx.iter() {
@@ -553,12 +557,15 @@ fn stream(
             }
         }
         drop(rx);
-        let (frames_read, frames_kept, warnings, tick_ps) = reader.join().expect("the reader thread does not panic");
+        let (frames_read, frames_kept, warnings, (tick_ps, first_tick, last_tick)) =
+            reader.join().expect("the reader thread does not panic");
         result?;
         Ok(StreamStats {
             frames_read,
             frames_kept,
             tick_ps,
+            first_tick,
+            last_tick,
             warnings,
             sha256: probe.hex_digest(),
         })
@@ -620,6 +627,8 @@ fn decompose_quenched(
         let mut d = finish(dec, &source)?;
         d.trajectory.frames_read = meta.frames_read;
         d.trajectory.frames_analysed = stats.frames_kept;
+        d.trajectory.first_tick = stats.first_tick;
+        d.trajectory.last_tick = stats.last_tick;
         d.trajectory.warnings = meta.warnings.clone();
         d.trajectory.sha256 = sha;
         d.quench = Some(QuenchSummary {

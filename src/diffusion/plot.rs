@@ -13,6 +13,18 @@ type Plot = std::result::Result<(), Box<dyn std::error::Error>>;
 
 const SIZE: (u32, u32) = (820, 580);
 
+/// Colours of the per-species curves (distinct from the blue and red of the totals).
+fn species_color(k: usize) -> RGBAColor {
+    const C: [RGBColor; 5] = [
+        RGBColor(0, 140, 0),
+        RGBColor(150, 40, 200),
+        RGBColor(230, 130, 0),
+        RGBColor(0, 150, 170),
+        RGBColor(120, 120, 120),
+    ];
+    C[k % C.len()].to_rgba()
+}
+
 /// `<prefix><suffix>` as a path.
 fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
     let mut s = prefix.as_os_str().to_owned();
@@ -128,7 +140,7 @@ fn msd(d: &Decomposition, path: &Path) -> Plot {
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(3)));
     if c.species.len() > 1 {
         for (k, s) in c.species.iter().enumerate() {
-            let col = Palette99::pick(k + 2).to_rgba();
+            let col = species_color(k);
             chart
                 .draw_series(LineSeries::new(series(&s.msd), col.stroke_width(1)))?
                 .label(format!("{} MD / random walk", s.species))
@@ -190,7 +202,7 @@ fn inverse_f(d: &Decomposition, path: &Path) -> Plot {
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(3)));
     if c.species.len() > 1 {
         for (k, s) in c.species.iter().enumerate() {
-            let col = Palette99::pick(k + 2).to_rgba();
+            let col = species_color(k);
             chart
                 .draw_series(LineSeries::new(series(&s.inverse_f), col.stroke_width(2)))?
                 .label(s.species.clone())
@@ -252,7 +264,7 @@ fn steps(d: &Decomposition, path: &Path) -> Plot {
         .x_desc("|Δr| over one interval (Å)")
         .y_desc("probability density (1/Å)")
         .draw()?;
-    chart.draw_series(LineSeries::new(dens, BLUE.stroke_width(2)))?;
+    chart.draw_series(dens.iter().map(|&p| Circle::new(p, 2, BLUE.filled())))?;
     let t = d.parameters.threshold;
     chart.draw_series(DashedLineSeries::new(vec![(t, y0), (t, y1)], 6, 4, RED.stroke_width(2)))?;
     root.present()?;
@@ -295,7 +307,7 @@ fn scan(d: &Decomposition, path: &Path) -> Plot {
     let nsp = s.first().map_or(0, |p| p.species.len());
     if nsp > 1 {
         for k in 0..nsp {
-            let col = Palette99::pick(k + 2).to_rgba();
+            let col = species_color(k);
             let v: Vec<(f64, f64)> = s.iter().map(|p| (p.d, p.species[k].f)).collect();
             chart
                 .draw_series(LineSeries::new(v, col.stroke_width(1)))?

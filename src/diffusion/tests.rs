@@ -8,6 +8,7 @@ use crate::structure::io::{DumpWriter, WriteOptions};
 use crate::structure::{Cell, Structure};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::path::Path;
 
 /// Exact tracer correlation factor of vacancy diffusion on the fcc lattice (Compaan & Haven
 /// 1956; Mehrer, Diffusion in Solids, Table 7.2).
@@ -846,4 +847,107 @@ fn multiple_tau_matches_all_origins_within_errors() {
         .sum::<f64>()
         / ((frames - 1) * n) as f64;
     assert!((m1 - b1).abs() < 1e-12 * b1);
+}
+
+#[test]
+fn quench_minimizes_every_frame_once_and_reuses_the_cache() {
+    use crate::minimize::{MinimizeOptions, MinimizerKind};
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let pot = root.join("potentials/Cu_u3.eam");
+    let ff = crate::potential::load(&[pot.as_path()]).unwrap();
+    // fcc Cu (3x3x3, one vacancy) with 0.1 Å of thermal noise in every frame.
+    let mut w = VacancyWalk::new(3, 2);
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let mut frames = Vec::new();
+    for k in 0..6u64 {
+        if k == 3 {
+            w.jump();
+        }
+        let noisy: Vec<[f64; 3]> = w
+            .pos
+            .iter()
+            .map(|p| p.map(|x| x + 0.1 * (rng.random::<f64>() - 0.5)))
+            .collect();
+        frames.push((1000 * k, noisy));
+    }
+    let traj = dir.path().join("cu.dump");
+    std::fs::write(&traj, dump_text(&w.cell, &vec![0; 107], &frames, Cols::WrappedImages)).unwrap();
+    let cache = dir.path().join("cache");
+    let spec = QuenchSpec {
+        force_field: ff,
+        potential_files: vec![pot.clone()],
+        method: MinimizerKind::Fire,
+        options: MinimizeOptions {
+            fmax: 1e-3,
+            ..Default::default()
+        },
+        skin: crate::potential::DEFAULT_SKIN,
+        cache: CachePolicy::Dir(cache.clone()),
+    };
+    let topts = TrajectoryOptions {
+        read: crate::structure::io::ReadOptions {
+            species: Some(vec!["Cu".into()]),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let opts = DecomposeOptions {
+        realizations: 2,
+        fit_start: Some(1.0),
+        fit_end: Some(5.0),
+        ..Default::default()
+    };
+    let raw = decompose_trajectory(&traj, &topts, &opts, None).unwrap();
+    let first = decompose_trajectory(&traj, &topts, &opts, Some(&spec)).unwrap();
+    let q = first.quench.as_ref().unwrap();
+    assert!(!q.cache_hit && q.force_calls > 0, "{q:?}");
+    assert_eq!((q.frames, q.converged), (6, 6));
+    // Quenching removes the noise: only the hop of frame 3 is left.
+    let hops = first.hops.long_steps;
+    assert_eq!(hops, 1);
+    assert!(
+        first.hops.max_step > 2.4 && first.hops.max_step < 2.7,
+        "{}",
+        first.hops.max_step
+    );
+    let below = |d: &Decomposition, bins: usize| d.displacement_histogram.counts[..bins].iter().sum::<u64>();
+    // Every other inherent-structure step is below 0.04 Å (the relaxation around the vacancy
+    // follows it), most below 0.02 Å; the noise of the raw frames is larger.
+    assert_eq!(below(&first, 2), 5 * 107 - 1);
+    assert!(
+        below(&first, 1) > 500 && below(&raw, 1) < 100,
+        "{} {}",
+        below(&first, 1),
+        below(&raw, 1)
+    );
+    assert_eq!(raw.hops.long_steps, 1);
+    // Unrelaxed-cell energies: E_IS of fcc Cu (Cu_u3) is about -3.54 eV/atom.
+    assert!(q.e_is_mean < -3.5 && q.e_is_mean > -3.6, "{}", q.e_is_mean);
+    let file = q.cache_file.clone().unwrap();
+    assert!(Path::new(&file).is_file());
+
+    // Second run: from the cache, no force call, the same numbers.
+    let second = decompose_trajectory(&traj, &topts, &opts, Some(&spec)).unwrap();
+    let q2 = second.quench.as_ref().unwrap();
+    assert!(q2.cache_hit && q2.force_calls == 0, "{q2:?}");
+    assert_eq!(q2.cache_file.as_deref(), Some(file.as_str()));
+    assert_eq!(second.coefficients, first.coefficients);
+    assert_eq!(second.curves, first.curves);
+    assert_eq!(q2.e_is_mean, q.e_is_mean);
+    assert_eq!(second.trajectory.sha256, first.trajectory.sha256);
+    assert_eq!(second.trajectory.frames_read, 6);
+
+    // Another minimizer setting or a changed trajectory is another cache entry.
+    let tighter = QuenchSpec {
+        options: MinimizeOptions {
+            fmax: 5e-4,
+            ..Default::default()
+        },
+        ..spec.clone()
+    };
+    let third = decompose_trajectory(&traj, &topts, &opts, Some(&tighter)).unwrap();
+    assert!(!third.quench.as_ref().unwrap().cache_hit);
+    let entries = std::fs::read_dir(&cache).unwrap().count();
+    assert_eq!(entries, 4, "two frames files and two descriptions");
 }

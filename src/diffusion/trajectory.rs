@@ -335,8 +335,9 @@ pub(crate) struct Selector<I> {
     start_tick: u64,
     first_tick: Option<u64>,
     has_ticks: bool,
-    /// Tick of the last analysed frame.
-    last_kept: Option<u64>,
+    /// Tick of the first and the last analysed frame.
+    pub(crate) first_kept: Option<u64>,
+    pub(crate) last_kept: Option<u64>,
     /// Tick of the last frame read.
     last_seen: Option<u64>,
     index: u64,
@@ -365,6 +366,7 @@ impl<I: Iterator<Item = Result<Frame>>> Selector<I> {
             start_tick: 0,
             first_tick: None,
             has_ticks: false,
+            first_kept: None,
             last_kept: None,
             last_seen: None,
             index: 0,
@@ -474,6 +476,7 @@ impl<I: Iterator<Item = Result<Frame>>> Selector<I> {
         if !keep {
             return Ok(None);
         }
+        self.first_kept.get_or_insert(tick);
         self.last_kept = Some(tick);
         self.frames_kept += 1;
         Ok(Some(SelectedFrame { tick, frame }))
