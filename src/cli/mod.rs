@@ -3,6 +3,7 @@
 mod bench;
 mod common;
 mod convert;
+mod decompose;
 mod energy;
 mod relax;
 
@@ -39,6 +40,9 @@ pub enum Command {
     /// Convert a structure between extended XYZ, LAMMPS data and LAMMPS dump.
     #[command(after_help = convert::EXAMPLES)]
     Convert(convert::ConvertArgs),
+    /// Diffusion decomposition D = D_RW x f of MD trajectories (and Arrhenius fits).
+    #[command(after_help = decompose::EXAMPLES)]
+    Decompose(decompose::DecomposeArgs),
     /// Speed measurements (pelx and LAMMPS side by side).
     #[command(after_help = bench::EXAMPLES)]
     Bench(bench::BenchArgs),
@@ -72,5 +76,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(a) => bench::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Relax(a) => relax::run(a),
+        Command::Decompose(a) => decompose::run(a),
     }
 }
