@@ -19,8 +19,10 @@
 //! times are 1..9, 10..90, 100..900, ... intervals; each squared displacement is exact and
 //! lag τ is averaged over origins spaced 10^floor(log10 τ) intervals apart instead of every
 //! interval. The estimate is unbiased; its statistical error is close to that of the
-//! all-origins average because overlapping windows are strongly correlated (measured in the
-//! tests: see `multiple_tau_matches_all_origins`).
+//! all-origins average because overlapping windows are strongly correlated: over 20
+//! independent random walks (100 atoms, 2,000 frames, fit window 200-1,000 intervals) the
+//! spread of D was 2.6 % larger than with every origin (test `multiple_tau_precision`).
+//! Short lags (below 10 intervals) use every origin and equal the all-origins average.
 //!
 //! ## Random numbers
 //! Realization r draws from `ChaCha8Rng::seed_from_u64(seed)` on stream r, consumed in a fixed
