@@ -82,6 +82,10 @@ pub struct DecomposeArgs {
     /// Lags per level of the multiple-tau MSD (lags 1..p-1, p..(p-1)p, ...; p - 1).
     #[arg(long, default_value_t = 9)]
     pub lags_per_level: usize,
+    /// Longest lag time of the MSDs, ps [default: the whole trajectory]. Memory then does not
+    /// grow with the number of frames.
+    #[arg(long, value_name = "PS")]
+    pub max_lag: Option<f64>,
     /// Minimize every analysed frame with this potential first (inherent structures), cached.
     #[arg(long, value_name = "POTENTIAL", num_args = 1..)]
     pub quench: Option<Vec<PathBuf>>,
@@ -207,6 +211,7 @@ pub fn run(a: &DecomposeArgs) -> anyhow::Result<ExitCode> {
         scan,
         blocks: a.blocks,
         lags_per_level: a.lags_per_level,
+        max_lag: a.max_lag,
     };
     opts.validate()?;
     let topts = TrajectoryOptions {

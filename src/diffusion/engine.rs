@@ -57,6 +57,31 @@ struct Track {
     corr: MultiTau<SquaredDisplacement>,
 }
 
+/// Intervals added to every track in one pass: each track then runs through the batch while
+/// its recent samples stay in the processor's cache (the multiple-tau sums are bound by
+/// memory traffic otherwise). The order of operations inside a track, and so every number,
+/// is the same as one interval at a time.
+const BATCH: usize = 16;
+
+/// One interval's displacements in the engine's atom order (owned).
+struct StepBuf {
+    disp: Vec<[f64; 3]>,
+    len2: Vec<f64>,
+    len: Vec<f64>,
+    long: Vec<bool>,
+}
+
+impl StepBuf {
+    fn new(n: usize) -> Self {
+        StepBuf {
+            disp: vec![[0.0; 3]; n],
+            len2: vec![0.0; n],
+            len: vec![0.0; n],
+            long: vec![false; n],
+        }
+    }
+}
+
 /// One interval's displacements in the engine's atom order.
 struct Step<'a> {
     /// Displacement used for the MSD (in-plane projection for a surface analysis), Å.
@@ -187,10 +212,9 @@ pub(crate) struct Engine {
     rw: Vec<Track>,
     scan: Vec<(f64, Track)>,
     intervals: u64,
-    disp: Vec<[f64; 3]>,
-    len2: Vec<f64>,
-    len: Vec<f64>,
-    long: Vec<bool>,
+    /// Intervals waiting to be added to the tracks ([`BATCH`] at most).
+    batch: Vec<StepBuf>,
+    pending: usize,
     histogram: Vec<u64>,
     overflow: u64,
     max_step: f64,
@@ -238,11 +262,25 @@ impl Engine {
         let n = order.len();
         let p = opts.lags_per_level + 1;
         let metric = SquaredDisplacement { groups: ranges.clone() };
+        // Levels needed for lags up to max_lag: those whose first lag p^l is within it.
+        let max_levels = match opts.max_lag {
+            None => usize::MAX,
+            Some(t) => {
+                let lag = (t / opts.interval).floor().max(1.0) as u64;
+                let mut levels = 0;
+                let mut scale = 1u64;
+                while scale <= lag {
+                    levels += 1;
+                    scale = scale.saturating_mul(p as u64);
+                }
+                levels
+            }
+        };
         let track = |kind: Kind| {
             let mut t = Track {
                 kind,
                 pos: vec![0.0; 3 * n],
-                corr: MultiTau::new(p, 3 * n, metric.clone()),
+                corr: MultiTau::new(p, 3 * n, metric.clone()).with_max_levels(max_levels),
             };
             t.corr.push(&t.pos.clone());
             if let Kind::ShortOnly { long_sq, long_corr, .. } = &mut t.kind {
@@ -271,7 +309,7 @@ impl Engine {
                     track(Kind::ShortOnly {
                         d2: d * d,
                         long_sq: vec![0.0; ng],
-                        long_corr: MultiTau::new(p, ng, GroupDifference { groups: ng }),
+                        long_corr: MultiTau::new(p, ng, GroupDifference { groups: ng }).with_max_levels(max_levels),
                         long_steps: 0,
                     }),
                 )
@@ -291,10 +329,8 @@ impl Engine {
             rw,
             scan,
             intervals: 0,
-            disp: vec![[0.0; 3]; n],
-            len2: vec![0.0; n],
-            len: vec![0.0; n],
-            long: vec![false; n],
+            batch: Vec::new(),
+            pending: 0,
             histogram: vec![0; (HISTOGRAM_MAX / HISTOGRAM_BIN).round() as usize],
             overflow: 0,
             max_step: 0.0,
@@ -308,6 +344,11 @@ impl Engine {
 
     /// Adds one interval: `disp[i]` is the displacement (Å) of frame atom `i`.
     pub(crate) fn push(&mut self, disp: &[[f64; 3]]) {
+        let n = self.order.len();
+        if self.pending == self.batch.len() {
+            self.batch.push(StepBuf::new(n));
+        }
+        let buf = &mut self.batch[self.pending];
         let nbins = self.histogram.len();
         for (k, &i) in self.order.iter().enumerate() {
             let d = disp[i];
@@ -329,30 +370,43 @@ impl Engine {
                     q
                 }
             };
-            self.disp[k] = dp;
-            self.len2[k] = l2;
-            self.len[k] = (dp[0] * dp[0] + dp[1] * dp[1] + dp[2] * dp[2]).sqrt();
-            self.long[k] = l2 > self.threshold2;
+            buf.disp[k] = dp;
+            buf.len2[k] = l2;
+            buf.len[k] = (dp[0] * dp[0] + dp[1] * dp[1] + dp[2] * dp[2]).sqrt();
+            buf.long[k] = l2 > self.threshold2;
         }
-        let step = Step {
-            disp: &self.disp,
-            len2: &self.len2,
-            len: &self.len,
-            long: &self.long,
-            plane: self.plane,
-            groups: &self.ranges,
-        };
+        self.pending += 1;
+        self.intervals += 1;
+        if self.pending == BATCH {
+            self.flush();
+        }
+    }
+
+    /// Adds the pending intervals to every track.
+    fn flush(&mut self) {
+        let steps: Vec<Step> = self.batch[..self.pending]
+            .iter()
+            .map(|b| Step {
+                disp: &b.disp,
+                len2: &b.len2,
+                len: &b.len,
+                long: &b.long,
+                plane: self.plane,
+                groups: &self.ranges,
+            })
+            .collect();
         let mut tasks: Vec<&mut Track> = Vec::with_capacity(1 + self.rw.len() + self.scan.len());
         tasks.push(&mut self.md);
         tasks.extend(self.rw.iter_mut());
         tasks.extend(self.scan.iter_mut().map(|(_, t)| t));
+        let run = |t: &mut Track| steps.iter().for_each(|s| t.advance(s));
         // Small systems: the work per track is too little to be worth a thread hand-off.
-        if self.order.len() * tasks.len() < PARALLEL_MIN_WORK {
-            tasks.into_iter().for_each(|t| t.advance(&step));
+        if self.order.len() * tasks.len() * steps.len() < PARALLEL_MIN_WORK {
+            tasks.into_iter().for_each(run);
         } else {
-            tasks.into_par_iter().for_each(|t| t.advance(&step));
+            tasks.into_par_iter().for_each(run);
         }
-        self.intervals += 1;
+        self.pending = 0;
     }
 
     /// Intervals added so far.
@@ -361,7 +415,8 @@ impl Engine {
     }
 
     /// The sums so far.
-    pub(crate) fn finish(self) -> Raw {
+    pub(crate) fn finish(mut self) -> Raw {
+        self.flush();
         let lags_of = |c: &MultiTau<SquaredDisplacement>| -> (Vec<u64>, Vec<u64>, Vec<Vec<f64>>) {
             let l = c.lags();
             (

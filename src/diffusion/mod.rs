@@ -15,7 +15,8 @@
 //! ## Streaming and memory
 //! Frames are read one at a time ([`trajectory`]); the MSDs are accumulated by multiple-tau
 //! correlators ([`multitau`]), so memory grows only with the logarithm of the number of frames
-//! (for 2,000 atoms, p = 10 and 5,000 frames: about 1.8 MB per tracked trajectory). The lag
+//! (for 2,000 atoms, p = 10 and 5,000 frames: about 1.8 MB per tracked trajectory), and not
+//! at all once a longest lag is set ([`DecomposeOptions::max_lag`]). The lag
 //! times are 1..9, 10..90, 100..900, ... intervals; each squared displacement is exact and
 //! lag τ is averaged over origins spaced 10^floor(log10 τ) intervals apart instead of every
 //! interval. The estimate is unbiased; its statistical error is close to that of the
@@ -120,6 +121,10 @@ pub struct DecomposeOptions {
     pub blocks: usize,
     /// Lags per level of the multiple-tau correlators (p - 1).
     pub lags_per_level: usize,
+    /// Longest lag time computed, ps (`None`: up to the whole trajectory). With it, memory
+    /// does not depend on the number of frames at all; the lags stop at the end of the
+    /// multiple-tau level holding this lag (at most p - 1 times further).
+    pub max_lag: Option<f64>,
 }
 
 impl Default for DecomposeOptions {
@@ -135,6 +140,7 @@ impl Default for DecomposeOptions {
             scan: Vec::new(),
             blocks: 8,
             lags_per_level: 9,
+            max_lag: None,
         }
     }
 }
@@ -166,8 +172,18 @@ impl DecomposeOptions {
         if self.blocks == 0 {
             return Err(Error::invalid("blocks must be at least 1"));
         }
-        if self.lags_per_level == 0 {
-            return Err(Error::invalid("lags per level must be at least 1"));
+        if !(1..=1000).contains(&self.lags_per_level) {
+            return Err(Error::invalid(format!(
+                "lags per level must be 1 to 1000, got {}",
+                self.lags_per_level
+            )));
+        }
+        if let Some(t) = self.max_lag {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(Error::invalid(format!(
+                    "the longest lag must be a positive number of ps, got {t}"
+                )));
+            }
         }
         for t in [self.fit_start, self.fit_end].into_iter().flatten() {
             if !(t.is_finite() && t >= 0.0) {

@@ -107,6 +107,8 @@ pub(crate) struct MultiTau<M> {
     first: Vec<f64>,
     levels: Vec<Level>,
     pushed: u64,
+    /// Most levels kept (lags up to (p - 1) p^(max_levels - 1)).
+    max_levels: usize,
     /// `sums[lag * groups + g]`.
     sums: Vec<f64>,
     /// Origins averaged at each lag.
@@ -124,9 +126,17 @@ impl<M: Metric> MultiTau<M> {
             first: Vec::new(),
             levels: Vec::new(),
             pushed: 0,
+            max_levels: usize::MAX,
             sums: Vec::new(),
             origins: Vec::new(),
         }
+    }
+
+    /// Keeps at most `levels` levels (at least one): memory then no longer grows with the
+    /// number of frames, and lags stop at (p - 1) p^(levels - 1).
+    pub(crate) fn with_max_levels(mut self, levels: usize) -> Self {
+        self.max_levels = levels.max(1);
+        self
     }
 
     /// Adds the sample of the next frame.
@@ -148,7 +158,7 @@ impl<M: Metric> MultiTau<M> {
         }
         let mut stride = 1u64;
         let mut l = 0usize;
-        while k % stride == 0 {
+        while k % stride == 0 && l < self.max_levels {
             if l == self.levels.len() {
                 // First sample of level l is at k = p^l; its only past sample is frame 0.
                 self.levels.push(Level {
@@ -298,6 +308,23 @@ mod tests {
         }
         // 4 levels of at most 9 samples + the first + sums.
         assert!(mt.footprint() <= 3 * (4 * 9 + 1) + 36, "{}", mt.footprint());
+    }
+
+    #[test]
+    fn a_level_cap_bounds_lags_and_memory() {
+        let run = |frames: u64| {
+            let mut mt = MultiTau::new(10, 3, SquaredDisplacement { groups: vec![0..1] }).with_max_levels(2);
+            for k in 0..frames {
+                mt.push(&[k as f64, 0.0, 0.0]);
+            }
+            mt
+        };
+        let (a, b) = (run(2_000), run(20_000));
+        assert_eq!(a.footprint(), b.footprint());
+        let lags: Vec<u64> = b.lags().iter().map(|l| l.0).collect();
+        assert_eq!(*lags.last().unwrap(), 90);
+        // Lag 90: origins every 10 frames.
+        assert_eq!(b.lags().last().unwrap().1, (20_000 - 90 - 1) / 10 + 1);
     }
 
     #[test]

@@ -136,7 +136,10 @@ fn msd(d: &Decomposition, path: &Path) -> Plot {
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(3)));
     chart
         .draw_series(LineSeries::new(series(&c.msd_rw), RED.stroke_width(3)))?
-        .label(format!("random walk (mean of {})", d.parameters.realizations))
+        .label(match d.parameters.realizations {
+            0 => "random walk (exact mean over directions)".to_string(),
+            n => format!("random walk (mean of {n})"),
+        })
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(3)));
     if c.species.len() > 1 {
         for (k, s) in c.species.iter().enumerate() {

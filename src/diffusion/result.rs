@@ -248,8 +248,11 @@ pub(crate) fn analyse(
         )));
     }
     let times: Vec<f64> = raw.lags.iter().map(|&l| l as f64 * interval).collect();
-    let mut t_start = window.0.unwrap_or(duration / 10.0);
-    let mut t_end = window.1.unwrap_or(duration / 2.0);
+    // Defaults: 10 %-50 % of the duration, within the lags computed (a longest lag may cut
+    // them short: then the last fifth of the lag range up to that lag).
+    let t_max = times[times.len() - 1];
+    let mut t_end = window.1.unwrap_or((duration / 2.0).min(t_max));
+    let mut t_start = window.0.unwrap_or((duration / 10.0).min(t_end / 5.0));
     // A relative tolerance so that a window ending exactly on a lag time includes it.
     let tol = 1e-9 * duration;
     let inside = |a: f64, b: f64| -> Vec<usize> {
@@ -417,6 +420,9 @@ pub(crate) fn analyse(
         max_step: raw.max_step,
     };
 
+    let all_blocks: Vec<usize> = (0..nblocks)
+        .filter(|&b| raw.groups.iter().any(|g| g.block == b))
+        .collect();
     let scan = raw
         .scan
         .iter()
@@ -428,9 +434,9 @@ pub(crate) fn analyse(
                 [drw, d / drw]
             };
             let full = est(&|_| true);
-            let loo: Vec<[f64; 2]> = (0..nblocks).map(|b| est(&|g: &Group| g.block != b)).collect();
+            let loo: Vec<[f64; 2]> = all_blocks.iter().map(|&b| est(&|g: &Group| g.block != b)).collect();
             let err = |k: usize| {
-                if nblocks < 2 {
+                if all_blocks.len() < 2 {
                     None
                 } else {
                     jackknife(&loo.iter().map(|v| v[k]).collect::<Vec<_>>())
