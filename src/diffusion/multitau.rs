@@ -311,6 +311,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)]
     fn a_level_cap_bounds_lags_and_memory() {
         let run = |frames: u64| {
             let mut mt = MultiTau::new(10, 3, SquaredDisplacement { groups: vec![0..1] }).with_max_levels(2);
