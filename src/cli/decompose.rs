@@ -17,7 +17,8 @@ use std::process::ExitCode;
 
 pub const EXAMPLES: &str = "Examples:
   pelx decompose md.dump --species Cu,Zr --interval 1 --threshold 1
-  pelx decompose md.dump --species Cu,Zr --interval 1 --threshold 1 --quench potentials/CuZr_mm.eam.fs --plots figs
+  pelx decompose md.dump --species Cu,Zr --interval 1 --threshold 1 \\
+      --quench potentials/CuZr_mm.eam.fs --plots figs
   pelx decompose slab.dump --species Cu,Zr --interval 1 --threshold 1 --surface z --layer 2.5
   pelx decompose --arrhenius T640.dump T670.dump T700.dump --temperatures 640,670,700 \\
       --species Cu,Zr --interval 1 --threshold 1 --scan table -o arrhenius.json --plots figs
@@ -79,15 +80,17 @@ pub struct DecomposeArgs {
     /// Disjoint atom sets of the jackknife error bars.
     #[arg(long, default_value_t = 8)]
     pub blocks: usize,
-    /// Lags per level of the multiple-tau MSD (lags 1..p-1, p..(p-1)p, ...; p - 1).
+    /// Lags per level k of the multiple-tau MSDs: lags 1..k, then k multiples of k+1, of
+    /// (k+1)^2, ... (9: 1-9, 10-90, 100-900 intervals); the work per frame grows with k.
     #[arg(long, default_value_t = 9)]
     pub lags_per_level: usize,
     /// Longest lag time of the MSDs, ps [default: the whole trajectory]. Memory then does not
     /// grow with the number of frames.
     #[arg(long, value_name = "PS")]
     pub max_lag: Option<f64>,
-    /// Minimize every analysed frame with this potential first (inherent structures), cached.
-    #[arg(long, value_name = "POTENTIAL", num_args = 1..)]
+    /// Minimize every analysed frame with this potential first (inherent structures), cached;
+    /// repeat for several funcfl files.
+    #[arg(long, value_name = "POTENTIAL")]
     pub quench: Option<Vec<PathBuf>>,
     /// Minimizer of the quench.
     #[arg(long, value_enum, default_value_t = MinimizerKind::Cg)]
