@@ -21,7 +21,7 @@ pub const HISTOGRAM_BIN: f64 = 0.02;
 /// Displacements up to this length (Å) are binned; longer ones are counted as overflow.
 pub const HISTOGRAM_MAX: f64 = 6.0;
 
-/// Atoms x tracks below which an interval is processed on the calling thread.
+/// Atoms x tracks x intervals of a batch below which it is processed on the calling thread.
 const PARALLEL_MIN_WORK: usize = 20_000;
 
 /// A set of analysed atoms of one species and one jackknife block, contiguous in the
