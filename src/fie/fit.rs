@@ -734,3 +734,78 @@ mod tests {
         assert!(serde_json::from_str::<FieSpectrumFit>(&text.replace("\"w\"", "\"ww\"")).is_err());
     }
 }
+
+/// Read an equilibrium line from CSV: two columns T (K) and E_IS (eV/atom), comma- or
+/// whitespace-separated; blank lines, `#` comments and one leading header line are skipped.
+pub fn read_line_csv(path: &Path) -> Result<Vec<[f64; 2]>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    let mut header_seen = false;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|f| !f.is_empty())
+            .collect();
+        let parsed: Vec<Option<f64>> = fields.iter().map(|f| f.parse::<f64>().ok()).collect();
+        if out.is_empty() && !header_seen && parsed.iter().any(|v| v.is_none()) {
+            header_seen = true;
+            continue;
+        }
+        match parsed.as_slice() {
+            [Some(t), Some(e)] if *t > 0.0 && t.is_finite() && e.is_finite() => out.push([*t, *e]),
+            [Some(_), Some(_)] => {
+                return Err(Error::parse(
+                    path,
+                    i + 1,
+                    "need a positive finite T (K) and a finite E_IS (eV/atom)",
+                ))
+            }
+            _ => {
+                return Err(Error::parse(
+                    path,
+                    i + 1,
+                    format!("expected two numbers (T, E_IS), found '{line}'"),
+                ))
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::parse(path, 0, "no (T, E_IS) points"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::*;
+
+    #[test]
+    fn line_csv_is_read_with_header_and_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("line.csv");
+        std::fs::write(
+            &p,
+            "# MD line\nT_K,E_IS_eV\n800, -4.71\n\n900 -4.69 # spaces\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read_line_csv(&p).unwrap(),
+            vec![[800.0, -4.71], [900.0, -4.69]]
+        );
+        std::fs::write(&p, "T,E\n800,-4.71\n900,x\n").unwrap();
+        let err = read_line_csv(&p).unwrap_err().to_string();
+        assert!(
+            err.ends_with(":3: expected two numbers (T, E_IS), found '900,x'"),
+            "{err}"
+        );
+        std::fs::write(&p, "-5,-4.7\n").unwrap();
+        assert!(read_line_csv(&p)
+            .unwrap_err()
+            .to_string()
+            .contains(":1: need a positive"));
+    }
+}
