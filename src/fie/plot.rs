@@ -30,11 +30,12 @@ fn plot_err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {
 }
 
 /// Plot ranges: the domain's temperatures (widened to the trajectories'), and the E_IS span of
-/// the trajectories (or, without trajectories, of the line), padded by 8 %, within the domain.
+/// the trajectories (or, without trajectories, of the line and markers), padded by 8 %, within the domain.
 fn ranges(
     model: &FieModel,
     line: &EquilibriumLine,
     trajs: &[Trajectory],
+    markers: &[[f64; 2]],
 ) -> (Range<f64>, Range<f64>) {
     let d = &model.config().domain;
     let (mut t0, mut t1) = (d.t_min, d.t_max);
@@ -48,7 +49,7 @@ fn ranges(
         }
     }
     if trajs.is_empty() {
-        for &[_, e] in &line.line {
+        for &[_, e] in line.line.iter().chain(markers) {
             e0 = e0.min(e);
             e1 = e1.max(e);
         }
@@ -63,6 +64,38 @@ fn ranges(
     )
 }
 
+/// The parts of a polyline (T, E_IS) inside the band E_IS in `band`, with the crossing points
+/// interpolated (plotters does not clip series to the plotting area).
+fn clip_to_band(points: &[[f64; 2]], band: &Range<f64>) -> Vec<Vec<(f64, f64)>> {
+    let inside = |e: f64| e >= band.start && e <= band.end;
+    let cross = |a: [f64; 2], b: [f64; 2]| {
+        let edge = if a[1].min(b[1]) < band.start {
+            band.start
+        } else {
+            band.end
+        };
+        let f = (edge - a[1]) / (b[1] - a[1]);
+        (a[0] + f * (b[0] - a[0]), edge)
+    };
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut cur: Vec<(f64, f64)> = Vec::new();
+    for (i, &p) in points.iter().enumerate() {
+        if inside(p[1]) {
+            if cur.is_empty() && i > 0 && !inside(points[i - 1][1]) {
+                cur.push(cross(points[i - 1], p));
+            }
+            cur.push((p[0], p[1]));
+        } else if !cur.is_empty() {
+            cur.push(cross(points[i - 1], p));
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 /// Shade the E_IS-T plane by the sign of Delta, draw the line and T_c.
 fn draw_plane<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -74,7 +107,7 @@ fn draw_plane<DB: DrawingBackend>(
     path: &Path,
 ) -> Result<()> {
     let err = plot_err(path);
-    let (tr, er) = ranges(model, line, trajs);
+    let (tr, er) = ranges(model, line, trajs, markers);
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 20))
         .margin(12)
@@ -139,11 +172,15 @@ fn draw_plane<DB: DrawingBackend>(
         .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(&err)?;
+    let mut pieces = clip_to_band(&line.line, &er).into_iter();
+    let first = pieces.next().unwrap_or_default();
+    for piece in pieces {
+        chart
+            .draw_series(LineSeries::new(piece, LINE.stroke_width(4)))
+            .map_err(&err)?;
+    }
     chart
-        .draw_series(LineSeries::new(
-            line.line.iter().map(|&[t, e]| (t, e)),
-            LINE.stroke_width(4),
-        ))
+        .draw_series(LineSeries::new(first, LINE.stroke_width(4)))
         .map_err(&err)?
         .label("equilibrium line (Delta = 0)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], LINE.stroke_width(4)));
@@ -250,7 +287,7 @@ pub fn plot_run(
     root.fill(&WHITE).map_err(&err)?;
     let (upper, lower) = root.split_vertically(600);
     draw_plane(&upper, model, line, trajs, &[], title, path)?;
-    let (tr, _) = ranges(model, line, trajs);
+    let (tr, _) = ranges(model, line, trajs, &[]);
     let mut lo = 0.0f64;
     let mut hi = 0.0f64;
     for t in trajs {
@@ -308,4 +345,40 @@ pub fn plot_run(
         }
     }
     root.present().map_err(&err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polylines_are_clipped_to_the_band() {
+        let pts = [[0.0, -2.0], [1.0, 0.0], [2.0, 0.5], [3.0, 2.0], [4.0, 0.0]];
+        let parts = clip_to_band(&pts, &(-1.0..1.0));
+        assert_eq!(parts.len(), 2);
+        assert_eq!(
+            parts[0],
+            vec![(0.5, -1.0), (1.0, 0.0), (2.0, 0.5), (2.0 + 1.0 / 3.0, 1.0)]
+        );
+        assert_eq!(parts[1], vec![(3.5, 1.0), (4.0, 0.0)]);
+    }
+
+    #[test]
+    fn figures_are_written() {
+        let model = crate::fie::protocol::tests::default_model();
+        let line = EquilibriumLine {
+            t_c: Some(760.0),
+            line: vec![[760.0, -4.80], [900.0, -4.69], [1600.0, -4.64]],
+            warnings: vec![],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("map.svg");
+        plot_map(&p, &model, &line, &[], &[[900.0, -4.69]], "test").unwrap();
+        let svg = std::fs::read_to_string(&p).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains("T_c = 760 K"),
+            "{}",
+            &svg[..200]
+        );
+    }
 }
