@@ -717,6 +717,25 @@ mod tests {
         assert!((m.eval(-4.68) - 1.2).abs() < 1e-10 && (m.eval(-4.70) - 1.36).abs() < 1e-10);
         assert!(r.m.chi2 < 1e-18);
         assert!((r.mean_e_r - 0.32).abs() < 1e-15);
+        // An exponential W with a base, exactly recovered (x0 is pinned at the mean E_IS).
+        let w_exp = |e: f64| 0.02 + 0.1 * ((e + 4.675) / 0.02).exp();
+        let fits_exp: Vec<FieSpectrumFit> = fits
+            .iter()
+            .map(|f| sample(f.e_is, w_exp(f.e_is), f.m))
+            .collect();
+        let r =
+            regress_spectra(&fits_exp, RegressForm::Exponential, RegressForm::Tabulated).unwrap();
+        for f in &fits_exp {
+            assert!(
+                (r.w.func.eval(f.e_is) - f.w).abs() < 1e-9,
+                "{:?}",
+                r.w.params
+            );
+        }
+        assert!(
+            (r.w.params[0].value - 0.02).abs() < 1e-8 && (r.w.params[2].value - 0.02).abs() < 1e-8
+        );
+        assert_eq!(r.m.func.eval(-4.705), 0.5 * (fits_exp[0].m + fits_exp[1].m));
         // Too few samples for the form, or a bad sample: errors.
         assert!(regress_spectra(&fits[..3], RegressForm::Logistic, RegressForm::Linear).is_err());
         let mut bad = fits.clone();
