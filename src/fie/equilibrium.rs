@@ -318,8 +318,9 @@ mod tests {
 
     #[test]
     fn m1_only_line_and_tc_match_closed_forms() {
-        // W linear from 0.05 at e_is_min to 0.5 at e_is_max, M2 off: the line is where
-        // W(E) = exp(-e_R/k_B T) (k_B T + e_A)/(k_B T), and T_c solves it with W = W(e_is_min).
+        // W rising linearly from 0.05 at e_is_min = -4.80 (1.8 per eV/atom), M2 off: the line is
+        // where W(E) = exp(-e_R/k_B T) (k_B T + e_A)/(k_B T), and T_c solves it with
+        // W = W(e_is_min).
         let mut cfg = test_config();
         cfg.spectrum.m2 = false;
         cfg.spectrum.w = Func1D::Linear {
@@ -331,6 +332,7 @@ mod tests {
         let model = FieModel::new(cfg).unwrap();
         let want = closed_form_tc(0.05, 0.5, 0.32);
         let tc = model.critical_temperature().unwrap().unwrap();
+        eprintln!("M1 only: T_c {tc} K, closed form {want} K");
         assert!(
             ((tc - want) / want).abs() < 1e-6,
             "T_c {tc} vs closed form {want}"
