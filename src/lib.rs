@@ -32,6 +32,7 @@ pub mod minimize;
 pub mod potential;
 pub mod provenance;
 pub mod saddle;
+pub mod schema;
 pub mod structure;
 pub mod units;
 
