@@ -328,7 +328,10 @@ impl ForceField for Eam {
         let names: Vec<String> = self
             .files
             .iter()
-            .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned()))
+            .map(|p| {
+                p.file_name()
+                    .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+            })
             .collect();
         format!("{} {}", self.style.lammps_name(), names.join(" "))
     }
@@ -382,7 +385,11 @@ impl ForceField for Eam {
             for &(j, sh_idx) in &entries[starts[i] as usize..starts[i + 1] as usize] {
                 let j = j as usize;
                 let sh = &shifts[sh_idx as usize];
-                let d = [x[j][0] + sh[0] - xi[0], x[j][1] + sh[1] - xi[1], x[j][2] + sh[2] - xi[2]];
+                let d = [
+                    x[j][0] + sh[0] - xi[0],
+                    x[j][1] + sh[1] - xi[1],
+                    x[j][2] + sh[2] - xi[2],
+                ];
                 let rsq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
                 if rsq >= self.cutsq {
                     continue;
@@ -429,7 +436,11 @@ impl ForceField for Eam {
             for &(j, sh) in &inner_pairs[inner_starts[i] as usize..inner_starts[i + 1] as usize] {
                 let j = j as usize;
                 let sh = &shifts[sh as usize];
-                let d = [x[j][0] + sh[0] - xi[0], x[j][1] + sh[1] - xi[1], x[j][2] + sh[2] - xi[2]];
+                let d = [
+                    x[j][0] + sh[0] - xi[0],
+                    x[j][1] + sh[1] - xi[1],
+                    x[j][2] + sh[2] - xi[2],
+                ];
                 let rsq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
                 let tj = species_map[s.types[j]];
                 let r = rsq.sqrt();
@@ -476,7 +487,9 @@ mod tests {
     #[test]
     fn spline_reproduces_a_cubic_in_the_interior() {
         // The five-point slope formula is exact for cubics, so the spline is exact too.
-        let f: Vec<f64> = (0..20).map(|k| (k as f64 * 0.1).powi(3) - 2.0 * (k as f64 * 0.1)).collect();
+        let f: Vec<f64> = (0..20)
+            .map(|k| (k as f64 * 0.1).powi(3) - 2.0 * (k as f64 * 0.1))
+            .collect();
         let s = spline(&f, 0.1);
         let x = 0.83;
         let m = (x / 0.1) as usize;
@@ -556,5 +569,145 @@ mod physics_tests {
                 assert!((fd - f[i][k]).abs() < 1e-6, "atom {i} comp {k}: {fd} vs {}", f[i][k]);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod brute_force_tests {
+    use super::*;
+    use crate::potential::Calculator;
+    use crate::structure::Cell;
+    use rand::{Rng, SeedableRng};
+    use std::sync::Arc;
+
+    /// EAM by explicit enumeration of every atom pair and every periodic image within reach
+    /// (no neighbour list, no cell list): the reference for the neighbour-list evaluation.
+    fn brute_force(eam: &Eam, s: &Structure, map: &[usize]) -> (f64, Vec<[f64; 3]>) {
+        let n = s.len();
+        let reach = |k: usize| {
+            if s.cell.pbc()[k] {
+                (eam.cut / s.cell.perpendicular_width(k)).ceil() as i64 + 1
+            } else {
+                0
+            }
+        };
+        let (ra, rb, rc) = (reach(0), reach(1), reach(2));
+        // All (i, j, d) with d = x_j + shift - x_i inside the cutoff, i != j or shift != 0.
+        let mut pairs = Vec::new();
+        for i in 0..n {
+            for j in 0..n {
+                for a in -ra..=ra {
+                    for b in -rb..=rb {
+                        for c in -rc..=rc {
+                            if i == j && (a, b, c) == (0, 0, 0) {
+                                continue;
+                            }
+                            let sh = s.cell.frac_to_vector([a as f64, b as f64, c as f64]);
+                            let d = [
+                                s.positions[j][0] + sh[0] - s.positions[i][0],
+                                s.positions[j][1] + sh[1] - s.positions[i][1],
+                                s.positions[j][2] + sh[2] - s.positions[i][2],
+                            ];
+                            let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+                            if r2 < eam.cutsq {
+                                pairs.push((i, j, d, r2.sqrt()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let look = |r: f64| {
+            let mut p = r * eam.rdr + 1.0;
+            let m = (p as usize).min(eam.nr - 1);
+            p -= m as f64;
+            (m - 1, p.min(1.0))
+        };
+        let val = |c: &[f64; 7], p: f64| ((c[3] * p + c[4]) * p + c[5]) * p + c[6];
+        let der = |c: &[f64; 7], p: f64| (c[0] * p + c[1]) * p + c[2];
+        let t = |i: usize| map[s.types[i]];
+        let mut rho = vec![0.0; n];
+        for &(i, j, _, r) in &pairs {
+            let (m, p) = look(r);
+            rho[i] += val(&eam.rhor[eam.rhor_idx[t(j)][t(i)]][m], p);
+        }
+        let mut e = 0.0;
+        let mut fp = vec![0.0; n];
+        for i in 0..n {
+            let (phi, d) = eam.embed(t(i), rho[i]);
+            e += phi;
+            fp[i] = d;
+        }
+        let mut f = vec![[0.0; 3]; n];
+        for &(i, j, d, r) in &pairs {
+            let (m, p) = look(r);
+            let z = &eam.z2r[eam.z2r_idx[t(i)][t(j)]][m];
+            let phi = val(z, p) / r;
+            let phip = der(z, p) / r - phi / r;
+            e += 0.5 * phi;
+            // dE/dr_ij from this ordered pair: embedding of i through f_{j->i}, half the pair term.
+            let dfi = fp[i] * der(&eam.rhor[eam.rhor_idx[t(j)][t(i)]][m], p) + 0.5 * phip;
+            for k in 0..3 {
+                f[i][k] += dfi * d[k] / r;
+                f[j][k] -= dfi * d[k] / r;
+            }
+        }
+        (e, f)
+    }
+
+    fn check(name: &str, s: &Structure) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("potentials").join(name);
+        let eam = Eam::from_file(&path).unwrap();
+        let map = crate::potential::bind_species(&eam, &s.species).unwrap();
+        let (eb, fb) = brute_force(&eam, s, &map);
+        let mut calc = Calculator::new(Arc::new(eam));
+        let (e, f) = calc.energy_forces(s).unwrap();
+        assert!((e - eb).abs() < 1e-9 * s.len() as f64, "{name}: {e} vs {eb}");
+        let df = f
+            .iter()
+            .zip(&fb)
+            .flat_map(|(a, b)| (0..3).map(move |k| (a[k] - b[k]).abs()))
+            .fold(0.0, f64::max);
+        assert!(df < 1e-10, "{name}: forces differ by {df}");
+    }
+
+    fn random_alloy(cell: Cell, n: usize, seed: u64, zfrac: (f64, f64)) -> Structure {
+        // Random positions with a hard-core rejection at 2.2 Å (minimum image over all images).
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut pos: Vec<[f64; 3]> = Vec::new();
+        let mut symbols = Vec::new();
+        while pos.len() < n {
+            let x = cell.cartesian([rng.random(), rng.random(), rng.random_range(zfrac.0..zfrac.1)]);
+            if pos.iter().all(|p| cell.distance(*p, x) > 2.2) {
+                pos.push(x);
+                symbols.push(if rng.random::<f64>() < 0.5 { "Cu" } else { "Zr" });
+            }
+        }
+        Structure::from_symbols(cell, &symbols, pos).unwrap()
+    }
+
+    #[test]
+    fn neighbour_list_equals_brute_force_in_a_small_triclinic_cell() {
+        // Cutoff 7.6 Å against a cell about 9 Å wide: many images of every atom interact.
+        let cell = Cell::new([9.0, 0.0, 0.0], [2.0, 8.5, 0.0], [-1.5, 1.0, 9.5], [0.0; 3], [true; 3]).unwrap();
+        check("CuZr_mm.eam.fs", &random_alloy(cell, 30, 1, (0.0, 1.0)));
+    }
+
+    #[test]
+    fn neighbour_list_equals_brute_force_in_a_slab() {
+        let cell = Cell::new(
+            [11.0, 0.0, 0.0],
+            [0.0, 11.0, 0.0],
+            [0.0, 0.0, 30.0],
+            [0.0; 3],
+            [true, true, false],
+        )
+        .unwrap();
+        // A 10 Å thick film in the middle of 30 Å: vacuum above and below.
+        let mut s = random_alloy(cell, 40, 2, (1.0 / 3.0, 2.0 / 3.0));
+        check("CuZr_mm.eam.fs", &s);
+        s.species = vec!["Cu".into(), "Cu".into()];
+        check("Cu_mishin1.eam.alloy", &s);
+        check("Cu_u3.eam", &s);
     }
 }
