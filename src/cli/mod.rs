@@ -4,6 +4,7 @@ mod bench;
 mod common;
 mod convert;
 mod energy;
+mod kmc;
 mod relax;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +43,9 @@ pub enum Command {
     /// Speed measurements (pelx and LAMMPS side by side).
     #[command(after_help = bench::EXAMPLES)]
     Bench(bench::BenchArgs),
+    /// Kinetic Monte Carlo estimates of the diffusion correlation factor f (lattices, what-if landscapes).
+    #[command(after_help = kmc::EXAMPLES)]
+    Kmc(kmc::KmcArgs),
 }
 
 /// Installs the stderr log subscriber (only `main` does this; the library only emits events).
@@ -72,5 +76,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(a) => bench::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Relax(a) => relax::run(a),
+        Command::Kmc(a) => kmc::run(a),
     }
 }

@@ -112,10 +112,7 @@ mod tests {
         // with a negative reverse barrier; three are usable.
         let (pairs, s) = barrier_pairs(&fixture(), 1.0, true).unwrap();
         assert_eq!((s.events, s.failures, s.used), (6, 2, 3));
-        assert_eq!(
-            (s.below_min_displacement, s.unverified, s.invalid),
-            (1, 1, 1)
-        );
+        assert_eq!((s.below_min_displacement, s.unverified, s.invalid), (1, 1, 1));
         assert_eq!(
             pairs[0],
             BarrierPair {
@@ -132,9 +129,7 @@ mod tests {
 
     #[test]
     fn catalog_without_usable_events_is_a_clear_error() {
-        let e = barrier_pairs(&fixture(), 10.0, true)
-            .unwrap_err()
-            .to_string();
+        let e = barrier_pairs(&fixture(), 10.0, true).unwrap_err().to_string();
         assert!(
             e.contains("no usable events") && e.contains("5 below the min displacement 10 Å"),
             "{e}"

@@ -125,12 +125,7 @@ const TAG_LINK: u64 = 0x11E4_0000;
 impl Landscape {
     /// A landscape on the `network` lattice (fcc, bcc or sc) with barriers from `source`.
     /// `min_barrier` (eV, >= 0) is the least height of a saddle above either of its basins.
-    pub fn new(
-        source: &BarrierSource,
-        network: Lattice,
-        min_barrier: f64,
-        seed: u64,
-    ) -> Result<Self> {
+    pub fn new(source: &BarrierSource, network: Lattice, min_barrier: f64, seed: u64) -> Result<Self> {
         let geometry = network.geometry();
         if !matches!(network, Lattice::Fcc | Lattice::Bcc | Lattice::Sc) {
             return Err(Error::invalid(format!(
@@ -158,9 +153,7 @@ impl Landscape {
             } => {
                 let (mu, s, a, l) = (*fw_mean, *fw_sd, *asymmetry, *hop_length);
                 if !(mu > 0.0 && mu.is_finite()) {
-                    return Err(Error::invalid(format!(
-                        "mean forward barrier {mu} eV must be positive"
-                    )));
+                    return Err(Error::invalid(format!("mean forward barrier {mu} eV must be positive")));
                 }
                 if !(s >= 0.0 && s.is_finite()) {
                     return Err(Error::invalid(format!(
@@ -186,28 +179,16 @@ impl Landscape {
                 }
                 for p in pairs {
                     let ok = |x: f64| x >= 0.0 && x.is_finite();
-                    if !(ok(p.e_fw)
-                        && ok(p.e_rev)
-                        && p.hop_length > 0.0
-                        && p.hop_length.is_finite())
-                    {
+                    if !(ok(p.e_fw) && ok(p.e_rev) && p.hop_length > 0.0 && p.hop_length.is_finite()) {
                         return Err(Error::invalid(format!(
                             "barrier pair {p:?}: barriers must be non-negative and the hop length positive"
                         )));
                     }
                 }
                 let mut sorted = pairs.clone();
-                sorted.sort_by(|a, b| {
-                    (a.e_fw - a.e_rev)
-                        .abs()
-                        .total_cmp(&(b.e_fw - b.e_rev).abs())
-                });
+                sorted.sort_by(|a, b| (a.e_fw - a.e_rev).abs().total_cmp(&(b.e_fw - b.e_rev).abs()));
                 let n = sorted.len() as f64;
-                let ms_asym = sorted
-                    .iter()
-                    .map(|p| (p.e_fw - p.e_rev).powi(2))
-                    .sum::<f64>()
-                    / n;
+                let ms_asym = sorted.iter().map(|p| (p.e_fw - p.e_rev).powi(2)).sum::<f64>() / n;
                 let mean_len = sorted.iter().map(|p| p.hop_length).sum::<f64>() / n;
                 let links = LinkModel::Samples {
                     bare: sorted.iter().map(|p| 0.5 * (p.e_fw + p.e_rev)).collect(),
@@ -253,13 +234,7 @@ impl Landscape {
         if self.sigma_e == 0.0 {
             return 0.0;
         }
-        self.sigma_e
-            * normal(hash(&[
-                self.seed,
-                TAG_BASIN,
-                pack_xy(b),
-                b[2] as u32 as u64,
-            ]))
+        self.sigma_e * normal(hash(&[self.seed, TAG_BASIN, pack_xy(b), b[2] as u32 as u64]))
     }
 
     /// A basin chosen by `u` (four uniform numbers in [0, 1): three for the cell, one for the
@@ -267,8 +242,7 @@ impl Landscape {
     pub fn basin_at(&self, u: [f64; 4]) -> Basin {
         let g = &self.geometry;
         let span = 1i64 << 20;
-        let c: [i32; 3] =
-            [0, 1, 2].map(|d| ((u[d] * 2.0 * span as f64) as i64 - span) as i32 * g.cell[d]);
+        let c: [i32; 3] = [0, 1, 2].map(|d| ((u[d] * 2.0 * span as f64) as i64 - span) as i32 * g.cell[d]);
         let b = g.basis[((u[3] * g.basis.len() as f64) as usize).min(g.basis.len() - 1)];
         [c[0] + b[0], c[1] + b[1], c[2] + b[2]]
     }
@@ -317,11 +291,7 @@ impl Landscape {
     /// Bare barrier and hop length of the link with hash `key` and asymmetry `de` = E_j - E_i.
     fn link(&self, key: u64, de: f64) -> (f64, f64) {
         match &self.links {
-            LinkModel::Gaussian {
-                mean,
-                sd,
-                hop_length,
-            } => (mean + sd * normal(key), *hop_length),
+            LinkModel::Gaussian { mean, sd, hop_length } => (mean + sd * normal(key), *hop_length),
             LinkModel::Samples { bare, hop_length } => {
                 // Quantile of |de| under its law |N(0, 2 σ_E^2)|, or a uniform draw when the
                 // basins are all level.
@@ -354,12 +324,7 @@ impl Landscape {
         }
         let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
         let (mf, mr) = (mean(&fw), mean(&rev));
-        let cov = fw
-            .iter()
-            .zip(&rev)
-            .map(|(a, b)| (a - mf) * (b - mr))
-            .sum::<f64>()
-            / n as f64;
+        let cov = fw.iter().zip(&rev).map(|(a, b)| (a - mf) * (b - mr)).sum::<f64>() / n as f64;
         let vf = fw.iter().map(|a| (a - mf).powi(2)).sum::<f64>() / n as f64;
         let vr = rev.iter().map(|b| (b - mr).powi(2)).sum::<f64>() / n as f64;
         LinkStatistics {
@@ -367,8 +332,7 @@ impl Landscape {
             fw_mean: mf,
             fw_sd: vf.sqrt(),
             rev_mean: mr,
-            mean_abs_asymmetry: fw.iter().zip(&rev).map(|(a, b)| (a - b).abs()).sum::<f64>()
-                / n as f64,
+            mean_abs_asymmetry: fw.iter().zip(&rev).map(|(a, b)| (a - b).abs()).sum::<f64>() / n as f64,
             fw_rev_correlation: cov / (vf * vr).sqrt(),
             raised_fraction: raised as f64 / n as f64,
             sigma_basin: self.sigma_e,
@@ -428,10 +392,8 @@ fn normal(h: u64) -> f64 {
 /// Error function, Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7), for x >= 0.
 fn erf(x: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * x);
-    let poly = t
-        * (0.254_829_592
-            + t * (-0.284_496_736
-                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let poly =
+        t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     1.0 - poly * (-x * x).exp()
 }
 
@@ -495,10 +457,7 @@ mod tests {
             );
             let rho = 1.0 - 2.0 * a;
             let se_rho = (1.0 - rho * rho).max(0.01) / (n as f64).sqrt();
-            assert!(
-                (s.fw_rev_correlation - rho).abs() < 5.0 * se_rho,
-                "a = {a}: {s:?}"
-            );
+            assert!((s.fw_rev_correlation - rho).abs() < 5.0 * se_rho, "a = {a}: {s:?}");
         }
         // No disorder at all: every barrier is the mean.
         let s = parametric(0.0, 0.0).link_statistics(100, 1);

@@ -28,6 +28,7 @@
 use super::stats::jackknife;
 use super::thread_cpu_seconds;
 use super::trajectory::{FrameBox, TrajectoryWriter};
+use crate::provenance::Provenance;
 use crate::{Error, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -151,9 +152,7 @@ impl Lattice {
                 let down: Vec<[i32; 3]> = up.iter().map(|h| neg(*h)).collect();
                 let mut basis = a_sites.to_vec();
                 basis.extend(a_sites.iter().map(|s| [s[0] + 1, s[1] + 1, s[2] + 1]));
-                let hops = (0..8)
-                    .map(|b| if b < 4 { up.clone() } else { down.clone() })
-                    .collect();
+                let hops = (0..8).map(|b| if b < 4 { up.clone() } else { down.clone() }).collect();
                 Geometry::new(3, [4, 4, 4], basis, hops, [1, 1, 1])
             }
             Lattice::Square => {
@@ -194,11 +193,14 @@ impl std::fmt::Display for Lattice {
 impl FromStr for Lattice {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        Lattice::ALL.into_iter().find(|l| l.name() == s.trim().to_ascii_lowercase()).ok_or_else(|| {
-            Error::invalid(format!(
-                "unknown lattice '{s}' (expected one of fcc, bcc, sc, diamond, square, triangular, honeycomb)"
-            ))
-        })
+        Lattice::ALL
+            .into_iter()
+            .find(|l| l.name() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "unknown lattice '{s}' (expected one of fcc, bcc, sc, diamond, square, triangular, honeycomb)"
+                ))
+            })
     }
 }
 
@@ -227,18 +229,8 @@ pub struct Geometry {
 }
 
 impl Geometry {
-    fn new(
-        dimension: usize,
-        cell: [i32; 3],
-        basis: Vec<[i32; 3]>,
-        hops: Vec<Vec<[i32; 3]>>,
-        metric: [i64; 3],
-    ) -> Self {
-        let nn2 = metric
-            .iter()
-            .zip(hops[0][0])
-            .map(|(w, x)| w * (x as i64).pow(2))
-            .sum();
+    fn new(dimension: usize, cell: [i32; 3], basis: Vec<[i32; 3]>, hops: Vec<Vec<[i32; 3]>>, metric: [i64; 3]) -> Self {
+        let nn2 = metric.iter().zip(hops[0][0]).map(|(w, x)| w * (x as i64).pow(2)).sum();
         Geometry {
             dimension,
             cell,
@@ -249,13 +241,7 @@ impl Geometry {
         }
     }
 
-    fn bravais(
-        dimension: usize,
-        cell: [i32; 3],
-        basis: Vec<[i32; 3]>,
-        hops: Vec<[i32; 3]>,
-        metric: [i64; 3],
-    ) -> Self {
+    fn bravais(dimension: usize, cell: [i32; 3], basis: Vec<[i32; 3]>, hops: Vec<[i32; 3]>, metric: [i64; 3]) -> Self {
         let all = vec![hops; basis.len()];
         Geometry::new(dimension, cell, basis, all, metric)
     }
@@ -267,9 +253,7 @@ impl Geometry {
 
     /// Metric dot product of two grid vectors.
     pub fn dot(&self, a: [i32; 3], b: [i32; 3]) -> i64 {
-        (0..3)
-            .map(|d| self.metric[d] * a[d] as i64 * b[d] as i64)
-            .sum()
+        (0..3).map(|d| self.metric[d] * a[d] as i64 * b[d] as i64).sum()
     }
 
     /// Cartesian length of one grid unit along each axis, in nearest-neighbour distances.
@@ -333,12 +317,7 @@ impl Supercell {
         }
         let opposite = directions
             .iter()
-            .map(|h| {
-                directions
-                    .iter()
-                    .position(|x| *x == neg(*h))
-                    .map(|i| i as u8)
-            })
+            .map(|h| directions.iter().position(|x| *x == neg(*h)).map(|i| i as u8))
             .collect::<Option<Vec<u8>>>()
             .ok_or_else(|| Error::invalid("lattice geometry: a hop without its reverse"))?;
         let site_index = |p: [i32; 3]| -> Option<usize> {
@@ -370,22 +349,15 @@ impl Supercell {
         for (s, p) in sites.iter().enumerate() {
             let hops = &g.hops[basis_of[s]];
             if hops.len() != z {
-                return Err(Error::invalid(
-                    "lattice geometry: sites with different coordination",
-                ));
+                return Err(Error::invalid("lattice geometry: sites with different coordination"));
             }
             let first = table.len();
             for h in hops {
                 let n = site_index([p[0] + h[0], p[1] + h[1], p[2] + h[2]]).ok_or_else(|| {
-                    Error::invalid(format!(
-                        "lattice geometry: {lattice} hop {h:?} leaves the lattice"
-                    ))
+                    Error::invalid(format!("lattice geometry: {lattice} hop {h:?} leaves the lattice"))
                 })?;
                 // The atom on the neighbour hops into s along -h.
-                let d = directions
-                    .iter()
-                    .position(|x| *x == neg(*h))
-                    .expect("reverse exists");
+                let d = directions.iter().position(|x| *x == neg(*h)).expect("reverse exists");
                 table.push(((n as u32) << DIR_BITS) | d as u32);
             }
             let mut ns: Vec<u32> = table[first..].iter().map(|e| e >> DIR_BITS).collect();
@@ -421,10 +393,7 @@ impl Supercell {
     /// Neighbour `k` of site `s` and the direction of the hop from it into `s`.
     pub fn neighbour(&self, s: usize, k: usize) -> (usize, usize) {
         let e = self.table[s * self.geometry.coordination() + k];
-        (
-            (e >> DIR_BITS) as usize,
-            (e & ((1 << DIR_BITS) - 1)) as usize,
-        )
+        ((e >> DIR_BITS) as usize, (e & ((1 << DIR_BITS) - 1)) as usize)
     }
 
     /// The periodic box, Cartesian, in units of the nearest-neighbour distance.
@@ -440,11 +409,7 @@ impl Supercell {
         });
         FrameBox {
             lo: [0.0, 0.0, if dim == 3 { 0.0 } else { -0.5 * nn_distance }],
-            hi: [
-                hi[0],
-                hi[1],
-                if dim == 3 { hi[2] } else { 0.5 * nn_distance },
-            ],
+            hi: [hi[0], hi[1], if dim == 3 { hi[2] } else { 0.5 * nn_distance }],
             periodic: [true; 3],
         }
     }
@@ -488,16 +453,10 @@ impl LatticeParams {
 
     fn validate(&self) -> Result<()> {
         if !(1..=64).contains(&self.window) {
-            return Err(Error::invalid(format!(
-                "window {} must lie in 1..=64",
-                self.window
-            )));
+            return Err(Error::invalid(format!("window {} must lie in 1..=64", self.window)));
         }
         if self.blocks < 2 {
-            return Err(Error::invalid(format!(
-                "blocks {} must be at least 2",
-                self.blocks
-            )));
+            return Err(Error::invalid(format!("blocks {} must be at least 2", self.blocks)));
         }
         if self.hops < self.blocks as u64 {
             return Err(Error::invalid(format!(
@@ -516,21 +475,19 @@ pub const LATTICE_SCHEMA: &str = "pelx.kmc.lattice/1";
 #[derive(Debug, Clone, Serialize)]
 pub struct LatticeReport {
     pub schema: &'static str,
-    pub pelx_version: &'static str,
-    pub command: Vec<String>,
     #[serde(flatten)]
     pub result: LatticeResult,
+    pub provenance: Provenance,
 }
 
 impl LatticeReport {
     /// The report of `result` for the current process.
-    pub fn new(result: LatticeResult) -> Self {
-        LatticeReport {
+    pub fn new(result: LatticeResult) -> Result<Self> {
+        Ok(LatticeReport {
             schema: LATTICE_SCHEMA,
-            pelx_version: crate::provenance::VERSION,
-            command: std::env::args().collect(),
             result,
-        }
+            provenance: Provenance::new(&[])?,
+        })
     }
 }
 
@@ -676,19 +633,13 @@ impl<'a> Walk<'a> {
         let s = self.cell.geometry.axis_scale();
         (0..self.cell.len())
             .filter(|&a| a != vacancy0)
-            .map(|a| {
-                [0, 1, 2]
-                    .map(|d| (self.cell.sites[a][d] + self.disp[a][d]) as f64 * s[d] * nn_distance)
-            })
+            .map(|a| [0, 1, 2].map(|d| (self.cell.sites[a][d] + self.disp[a][d]) as f64 * s[d] * nn_distance))
             .collect()
     }
 }
 
 /// Runs one vacancy on a periodic lattice and estimates the tracer correlation factor.
-pub fn run_lattice(
-    p: &LatticeParams,
-    mut trajectory: Option<LatticeTrajectory<'_>>,
-) -> Result<LatticeResult> {
+pub fn run_lattice(p: &LatticeParams, mut trajectory: Option<LatticeTrajectory<'_>>) -> Result<LatticeResult> {
     p.validate()?;
     let size = p.size.unwrap_or_else(|| p.lattice.default_size());
     let cell = Supercell::new(p.lattice, size)?;
@@ -744,8 +695,7 @@ pub fn run_lattice(
             if let Some(t) = trajectory.as_mut() {
                 if done % t.every == 0 {
                     let pos = walk.positions(t.nn_distance, vacancy0);
-                    t.writer
-                        .write_frame(done, time, &cell.frame_box(t.nn_distance), &pos)?;
+                    t.writer.write_frame(done, time, &cell.frame_box(t.nn_distance), &pos)?;
                 }
             }
         }
@@ -792,28 +742,16 @@ fn summarize(
     });
     let (reverse_fraction, reverse_fraction_err) = jackknife(&rows, |t| t[1] / t[0]);
     let counted: u64 = blocks.iter().map(|b| b.counted).sum();
-    let totals: Vec<f64> = (0..l)
-        .map(|m| blocks.iter().map(|b| b.lag[m] as f64).sum())
-        .collect();
+    let totals: Vec<f64> = (0..l).map(|m| blocks.iter().map(|b| b.lag[m] as f64).sum()).collect();
     let lag_correlations = totals.iter().map(|x| x / (nn2 * counted as f64)).collect();
     // Whole-run mean squared displacement over atoms, with a delta-method error that treats
     // atoms as independent samples of R^2.
     let n_total = hops as f64;
     let x: Vec<(f64, f64)> = (0..cell.len())
-        .map(|a| {
-            (
-                g.dot(walk.disp[a], walk.disp[a]) as f64 / nn2,
-                walk.hops_of[a] as f64,
-            )
-        })
+        .map(|a| (g.dot(walk.disp[a], walk.disp[a]) as f64 / nn2, walk.hops_of[a] as f64))
         .collect();
     let f_msd = x.iter().map(|(r2, _)| r2).sum::<f64>() / n_total;
-    let f_msd_err = x
-        .iter()
-        .map(|(r2, n)| (r2 - f_msd * n).powi(2))
-        .sum::<f64>()
-        .sqrt()
-        / n_total;
+    let f_msd_err = x.iter().map(|(r2, n)| (r2 - f_msd * n).powi(2)).sum::<f64>().sqrt() / n_total;
     let f_exact = p.lattice.exact_f();
     LatticeResult {
         lattice: p.lattice,
@@ -884,15 +822,8 @@ mod tests {
                 assert_eq!(nearest, g.nn2, "{lat}");
                 for k in 0..g.coordination() {
                     let (n, d) = cell.neighbour(s, k);
-                    assert_eq!(
-                        g.dot(cell.directions[d], cell.directions[d]),
-                        g.nn2,
-                        "{lat}"
-                    );
-                    assert!(
-                        (0..g.coordination()).any(|j| cell.neighbour(n, j).0 == s),
-                        "{lat}"
-                    );
+                    assert_eq!(g.dot(cell.directions[d], cell.directions[d]), g.nn2, "{lat}");
+                    assert!((0..g.coordination()).any(|j| cell.neighbour(n, j).0 == s), "{lat}");
                 }
             }
         }
@@ -901,10 +832,7 @@ mod tests {
     #[test]
     fn unknown_lattice_is_a_clear_error() {
         let e = "hcp".parse::<Lattice>().unwrap_err().to_string();
-        assert!(
-            e.contains("unknown lattice 'hcp'") && e.contains("honeycomb"),
-            "{e}"
-        );
+        assert!(e.contains("unknown lattice 'hcp'") && e.contains("honeycomb"), "{e}");
         assert_eq!("FCC".parse::<Lattice>().unwrap(), Lattice::Fcc);
     }
 

@@ -20,13 +20,11 @@ pub fn write_whatif_svgs(report: &WhatifReport, prefix: &Path) -> Result<Vec<Pat
     };
     let mut written = Vec::new();
     let f_path = name("-f.svg");
-    f_versus_temperature(report, &f_path)
-        .map_err(|e| Error::invalid(format!("{}: {e}", f_path.display())))?;
+    f_versus_temperature(report, &f_path).map_err(|e| Error::invalid(format!("{}: {e}", f_path.display())))?;
     written.push(f_path);
     if report.e_f_vs_asymmetry.len() >= 2 {
         let e_path = name("-ef.svg");
-        energies_versus_asymmetry(report, &e_path)
-            .map_err(|e| Error::invalid(format!("{}: {e}", e_path.display())))?;
+        energies_versus_asymmetry(report, &e_path).map_err(|e| Error::invalid(format!("{}: {e}", e_path.display())))?;
         written.push(e_path);
     }
     Ok(written)
@@ -34,9 +32,7 @@ pub fn write_whatif_svgs(report: &WhatifReport, prefix: &Path) -> Result<Vec<Pat
 
 /// Range of `values` widened by `pad` of its width on each side (a unit range if flat).
 fn padded(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(v), b.max(v))
-    });
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
     let w = if hi > lo { hi - lo } else { 1.0 };
     (lo - pad * w, hi + pad * w)
 }
@@ -58,11 +54,7 @@ fn f_versus_temperature(report: &WhatifReport, path: &Path) -> Plot {
         .x_label_area_size(45)
         .y_label_area_size(65)
         .build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
-    chart
-        .configure_mesh()
-        .x_desc("1000 / T (1/K)")
-        .y_desc("f")
-        .draw()?;
+    chart.configure_mesh().x_desc("1000 / T (1/K)").y_desc("f").draw()?;
     for (i, level) in report.levels.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
         let data: Vec<(f64, f64)> = level
@@ -78,9 +70,7 @@ fn f_versus_temperature(report: &WhatifReport, path: &Path) -> Plot {
         chart
             .draw_series(LineSeries::new(data.clone(), color.stroke_width(2)))?
             .label(label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
         chart.draw_series(data.iter().map(|&xy| Circle::new(xy, 4, color.filled())))?;
         chart.draw_series(level.scan.points.iter().map(|p| {
             let x = 1000.0 / p.temperature;
@@ -111,10 +101,7 @@ fn energies_versus_asymmetry(report: &WhatifReport, path: &Path) -> Plot {
         0.08,
     );
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Activation energies against barrier asymmetry",
-            ("sans-serif", 22),
-        )
+        .caption("Activation energies against barrier asymmetry", ("sans-serif", 22))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(65)
@@ -134,17 +121,12 @@ fn energies_versus_asymmetry(report: &WhatifReport, path: &Path) -> Plot {
         chart
             .draw_series(LineSeries::new(data.clone(), color.stroke_width(2)))?
             .label(label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
         chart.draw_series(data.iter().map(|&xy| Circle::new(xy, 4, color.filled())))?;
     }
     chart.draw_series(pts.iter().map(|p| {
         PathElement::new(
-            vec![
-                (p.asymmetry, p.e_f - p.e_f_err),
-                (p.asymmetry, p.e_f + p.e_f_err),
-            ],
+            vec![(p.asymmetry, p.e_f - p.e_f_err), (p.asymmetry, p.e_f + p.e_f_err)],
             RED.stroke_width(1),
         )
     }))?;

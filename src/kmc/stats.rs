@@ -67,9 +67,7 @@ pub fn arrhenius(temperatures: &[f64], values: &[f64], errors: &[f64]) -> Result
         ));
     }
     if n < 2 {
-        return Err(Error::invalid(
-            "Arrhenius fit needs at least two temperatures",
-        ));
+        return Err(Error::invalid("Arrhenius fit needs at least two temperatures"));
     }
     for (&t, &y) in temperatures.iter().zip(values) {
         if !(t > 0.0 && t.is_finite()) {
@@ -89,16 +87,9 @@ pub fn arrhenius(temperatures: &[f64], values: &[f64], errors: &[f64]) -> Result
     let ym = y.iter().sum::<f64>() / n as f64;
     let sxx: f64 = x.iter().map(|xi| (xi - xm).powi(2)).sum();
     if sxx <= 0.0 {
-        return Err(Error::invalid(
-            "Arrhenius fit needs at least two distinct temperatures",
-        ));
+        return Err(Error::invalid("Arrhenius fit needs at least two distinct temperatures"));
     }
-    let slope = x
-        .iter()
-        .zip(&y)
-        .map(|(xi, yi)| (xi - xm) * (yi - ym))
-        .sum::<f64>()
-        / sxx;
+    let slope = x.iter().zip(&y).map(|(xi, yi)| (xi - xm) * (yi - ym)).sum::<f64>() / sxx;
     let intercept = ym - slope * xm;
     let var_slope = x
         .iter()

@@ -20,7 +20,12 @@ pub enum TrajectoryFormat {
 impl TrajectoryFormat {
     /// The format named by a file's extension: `.dump`, `.lammpstrj` or `.xyz`, `.extxyz`.
     pub fn from_path(path: &Path) -> Result<Self> {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("dump" | "lammpstrj") => Ok(TrajectoryFormat::LammpsDump),
             Some("xyz" | "extxyz") => Ok(TrajectoryFormat::ExtXyz),
             _ => Err(Error::invalid(format!(
@@ -90,36 +95,20 @@ impl TrajectoryWriter {
 
     /// Appends a frame: `step` (an integer label such as the hop count), simulated `time` and the
     /// unwrapped positions (Å) of every tracer, in a fixed order.
-    pub fn write_frame(
-        &mut self,
-        step: u64,
-        time: f64,
-        bbox: &FrameBox,
-        positions: &[[f64; 3]],
-    ) -> Result<()> {
+    pub fn write_frame(&mut self, step: u64, time: f64, bbox: &FrameBox, positions: &[[f64; 3]]) -> Result<()> {
         self.write(step, time, bbox, positions)
             .map_err(|e| Error::io(&self.path, e))?;
         self.frames += 1;
         Ok(())
     }
 
-    fn write(
-        &mut self,
-        step: u64,
-        time: f64,
-        b: &FrameBox,
-        positions: &[[f64; 3]],
-    ) -> std::io::Result<()> {
+    fn write(&mut self, step: u64, time: f64, b: &FrameBox, positions: &[[f64; 3]]) -> std::io::Result<()> {
         let o = &mut self.out;
         match self.format {
             TrajectoryFormat::LammpsDump => {
                 writeln!(o, "ITEM: TIME\n{time:.10e}\nITEM: TIMESTEP\n{step}")?;
                 writeln!(o, "ITEM: NUMBER OF ATOMS\n{}", positions.len())?;
-                let flags: Vec<&str> = b
-                    .periodic
-                    .iter()
-                    .map(|&p| if p { "pp" } else { "ff" })
-                    .collect();
+                let flags: Vec<&str> = b.periodic.iter().map(|&p| if p { "pp" } else { "ff" }).collect();
                 writeln!(o, "ITEM: BOX BOUNDS {}", flags.join(" "))?;
                 for d in 0..3 {
                     writeln!(o, "{:.10} {:.10}", b.lo[d], b.hi[d])?;
@@ -132,11 +121,7 @@ impl TrajectoryWriter {
             TrajectoryFormat::ExtXyz => {
                 writeln!(o, "{}", positions.len())?;
                 let l = [0, 1, 2].map(|d| b.hi[d] - b.lo[d]);
-                let pbc: Vec<&str> = b
-                    .periodic
-                    .iter()
-                    .map(|&p| if p { "T" } else { "F" })
-                    .collect();
+                let pbc: Vec<&str> = b.periodic.iter().map(|&p| if p { "T" } else { "F" }).collect();
                 writeln!(
                     o,
                     "Lattice=\"{:.10} 0 0 0 {:.10} 0 0 0 {:.10}\" Origin=\"{:.10} {:.10} {:.10}\" Properties=species:S:1:pos:R:3 Time={time:.10e} Step={step} pbc=\"{}\"",

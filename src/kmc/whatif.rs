@@ -24,6 +24,7 @@ use super::landscape::{hash, uniform, BarrierSource, Basin, Exit, Landscape, Lin
 use super::lattice::Lattice;
 use super::stats::{arrhenius, jackknife, ArrheniusFit};
 use super::trajectory::{FrameBox, TrajectoryWriter};
+use crate::provenance::Provenance;
 use crate::units::KB;
 use crate::{Error, Result};
 use rand::{Rng, SeedableRng};
@@ -50,10 +51,7 @@ pub struct WalkerParams {
 impl WalkerParams {
     fn validate(&self) -> Result<()> {
         if self.walkers < 2 {
-            return Err(Error::invalid(format!(
-                "walkers {} must be at least 2",
-                self.walkers
-            )));
+            return Err(Error::invalid(format!("walkers {} must be at least 2", self.walkers)));
         }
         if self.hops < SEGMENTS {
             return Err(Error::invalid(format!(
@@ -78,9 +76,7 @@ pub fn validate_temperatures(ts: &[f64]) -> Result<()> {
     }
     for &t in ts {
         if !(t > 0.0 && t.is_finite()) {
-            return Err(Error::invalid(format!(
-                "temperature {t} K must be positive"
-            )));
+            return Err(Error::invalid(format!("temperature {t} K must be positive")));
         }
     }
     Ok(())
@@ -116,14 +112,7 @@ impl ExitCache {
     }
 
     /// The slot holding basin `b`, filled first if needed.
-    fn slot(
-        &mut self,
-        b: Basin,
-        landscape: &Landscape,
-        beta: f64,
-        nu: f64,
-        scratch: &mut Vec<Exit>,
-    ) -> usize {
+    fn slot(&mut self, b: Basin, landscape: &Landscape, beta: f64, nu: f64, scratch: &mut Vec<Exit>) -> usize {
         let h = (b[0] as u32).wrapping_mul(0x9E37_79B1)
             ^ (b[1] as u32).wrapping_mul(0x85EB_CA77)
             ^ (b[2] as u32).wrapping_mul(0xC2B2_AE3D);
@@ -176,13 +165,9 @@ impl<'a> Walker<'a> {
 
 impl Process for Walker<'_> {
     fn rates(&mut self, rates: &mut Vec<f64>) {
-        self.slot = self.cache.slot(
-            self.basin,
-            self.landscape,
-            self.beta,
-            self.nu,
-            &mut self.scratch,
-        );
+        self.slot = self
+            .cache
+            .slot(self.basin, self.landscape, self.beta, self.nu, &mut self.scratch);
         let z = self.cache.z;
         rates.clear();
         rates.extend_from_slice(&self.cache.rates[self.slot * z..(self.slot + 1) * z]);
@@ -234,9 +219,7 @@ struct Snapshot {
 }
 
 fn lags() -> impl Iterator<Item = usize> {
-    (0..)
-        .map(|j| 1usize << j)
-        .take_while(|&l| l as u64 <= SEGMENTS)
+    (0..).map(|j| 1usize << j).take_while(|&l| l as u64 <= SEGMENTS)
 }
 
 fn run_walker(
@@ -369,9 +352,7 @@ pub fn simulate_temperature(
     validate_temperatures(&[temperature])?;
     if let Some(dt) = frame_interval {
         if !(dt > 0.0 && dt.is_finite()) {
-            return Err(Error::invalid(format!(
-                "frame interval {dt} ps must be positive"
-            )));
+            return Err(Error::invalid(format!("frame interval {dt} ps must be positive")));
         }
     }
     let outcomes = (0..p.walkers)
@@ -379,12 +360,7 @@ pub fn simulate_temperature(
         .map(|w| run_walker(landscape, temperature, p, w, frame_interval))
         .collect::<Result<Vec<_>>>()?;
     let segment = p.hops / SEGMENTS;
-    let rows_at = |k: usize| {
-        outcomes
-            .iter()
-            .map(|o| o.lags[k].clone())
-            .collect::<Vec<_>>()
-    };
+    let rows_at = |k: usize| outcomes.iter().map(|o| o.lags[k].clone()).collect::<Vec<_>>();
     let convergence: Vec<Checkpoint> = lags()
         .enumerate()
         .map(|(k, lag)| {
@@ -449,11 +425,7 @@ pub fn scan(landscape: &Landscape, temperatures: &[f64], p: &WalkerParams) -> Re
         .iter()
         .map(|&t| simulate_temperature(landscape, t, p, None).map(|r| r.0))
         .collect::<Result<Vec<_>>>()?;
-    let fits = if points.len() >= 2 {
-        Some(fit(&points)?)
-    } else {
-        None
-    };
+    let fits = if points.len() >= 2 { Some(fit(&points)?) } else { None };
     Ok(Scan { points, fits })
 }
 
@@ -611,8 +583,6 @@ pub const WHATIF_SCHEMA: &str = "pelx.kmc.whatif/1";
 #[derive(Debug, Clone, Serialize)]
 pub struct WhatifReport {
     pub schema: &'static str,
-    pub pelx_version: &'static str,
-    pub command: Vec<String>,
     pub config: WhatifConfig,
     /// "parametric" or "catalog".
     pub source: &'static str,
@@ -621,6 +591,8 @@ pub struct WhatifReport {
     pub levels: Vec<Level>,
     /// E_f (and E_D, E_RW) against the asymmetry dial, when there are Arrhenius fits.
     pub e_f_vs_asymmetry: Vec<AsymmetryPoint>,
+    /// pelx version, command line and the catalog's SHA-256 (if any).
+    pub provenance: Provenance,
 }
 
 /// Trajectory request of a what-if run (one level, one temperature).
@@ -632,10 +604,7 @@ pub struct WhatifTrajectory<'a> {
 
 /// Runs a what-if study. A trajectory needs exactly one asymmetry level and one temperature;
 /// it holds every walker as one atom, from the end of the burn-in until the first walker ends.
-pub fn run_whatif(
-    config: &WhatifConfig,
-    mut trajectory: Option<WhatifTrajectory<'_>>,
-) -> Result<WhatifReport> {
+pub fn run_whatif(config: &WhatifConfig, mut trajectory: Option<WhatifTrajectory<'_>>) -> Result<WhatifReport> {
     config.validate()?;
     let p = config.walker_params();
     let (sources, harvest, source): (Vec<(Option<f64>, BarrierSource)>, _, _) =
@@ -657,13 +626,8 @@ pub fn run_whatif(
                 "parametric",
             ),
             (None, Some(cat)) => {
-                let (pairs, summary) =
-                    barrier_pairs(&cat.path, cat.min_displacement, cat.verified_only)?;
-                (
-                    vec![(None, BarrierSource::Samples(pairs))],
-                    Some(summary),
-                    "catalog",
-                )
+                let (pairs, summary) = barrier_pairs(&cat.path, cat.min_displacement, cat.verified_only)?;
+                (vec![(None, BarrierSource::Samples(pairs))], Some(summary), "catalog")
             }
             (None, None) => unreachable!("validated"),
         };
@@ -679,8 +643,7 @@ pub fn run_whatif(
         let scan = match trajectory.as_mut() {
             None => scan(&landscape, &config.temperatures, &p)?,
             Some(t) => {
-                let (point, frames) =
-                    simulate_temperature(&landscape, config.temperatures[0], &p, Some(t.interval))?;
+                let (point, frames) = simulate_temperature(&landscape, config.temperatures[0], &p, Some(t.interval))?;
                 write_frames(t.writer, &frames, t.interval)?;
                 Scan {
                     points: vec![point],
@@ -708,33 +671,24 @@ pub fn run_whatif(
             })
         })
         .collect();
+    let inputs: Vec<&std::path::Path> = config.catalog.iter().map(|c| c.path.as_path()).collect();
     Ok(WhatifReport {
         schema: WHATIF_SCHEMA,
-        pelx_version: crate::provenance::VERSION,
-        command: std::env::args().collect(),
         config: config.clone(),
         source,
         harvest,
         levels,
         e_f_vs_asymmetry,
+        provenance: Provenance::new(&inputs)?,
     })
 }
 
 /// Writes walker-major frame lists as a trajectory, up to the shortest walker.
-fn write_frames(
-    writer: &mut TrajectoryWriter,
-    frames: &[Vec<[f64; 3]>],
-    interval: f64,
-) -> Result<()> {
+fn write_frames(writer: &mut TrajectoryWriter, frames: &[Vec<[f64; 3]>], interval: f64) -> Result<()> {
     let n = frames.iter().map(Vec::len).min().unwrap_or(0);
     for k in 0..n {
         let pos: Vec<[f64; 3]> = frames.iter().map(|f| f[k]).collect();
-        writer.write_frame(
-            k as u64,
-            k as f64 * interval,
-            &FrameBox::around(&pos, 1.0),
-            &pos,
-        )?;
+        writer.write_frame(k as u64, k as f64 * interval, &FrameBox::around(&pos, 1.0), &pos)?;
     }
     Ok(())
 }
@@ -768,12 +722,7 @@ mod tests {
         // Equal barriers everywhere: D = D_RW = Z k l^2 / 6 with k = ν exp(-0.6 eV / k_B T).
         let l = landscape(0.0, 0.0);
         let (pt, _) = simulate_temperature(&l, 700.0, &params(64, 2000), None).unwrap();
-        assert!(
-            (pt.f - 1.0).abs() < 4.0 * pt.f_err,
-            "f = {} ± {}",
-            pt.f,
-            pt.f_err
-        );
+        assert!((pt.f - 1.0).abs() < 4.0 * pt.f_err, "f = {} ± {}", pt.f, pt.f_err);
         let k = 10.0 * (-0.6 / (KB * 700.0)).exp();
         let d_exact = 12.0 * k * 1.5 * 1.5 / 6.0;
         assert!(
@@ -790,10 +739,7 @@ mod tests {
     fn results_do_not_depend_on_the_thread_count() {
         let l = landscape(0.5, 0.1);
         let p = params(8, 200);
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
         let a = one.install(|| simulate_temperature(&l, 650.0, &p, None).unwrap().0);
         let b = simulate_temperature(&l, 650.0, &p, None).unwrap().0;
         assert_eq!(a, b);
@@ -812,11 +758,7 @@ mod tests {
             temperatures: vec![600.0, 0.0],
             ..Default::default()
         };
-        assert!(c
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .contains("must be positive"));
+        assert!(c.validate().unwrap_err().to_string().contains("must be positive"));
         let c = WhatifConfig {
             catalog: Some(CatalogConfig {
                 path: "x".into(),
@@ -825,10 +767,6 @@ mod tests {
             }),
             ..Default::default()
         };
-        assert!(c
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .contains("exactly one"));
+        assert!(c.validate().unwrap_err().to_string().contains("exactly one"));
     }
 }
