@@ -21,11 +21,20 @@
 //! every asymmetry level, so levels differ only by the dial (common random numbers).
 //!
 //! ## Barrier sources
-//! * [`BarrierSource::Parametric`]: `E_i ~ N(0, σ_E^2)`, `B ~ N(μ, σ_B^2)` with
-//!   `σ_E^2 = 2 a σ^2` and `σ_B^2 = (1 - a) σ^2`. Over the links of the landscape the forward
-//!   barrier is then N(μ, σ^2) at every value of the dial a in [0, 1], while the correlation of
-//!   forward and reverse barriers is `1 - 2a`: a = 0 gives symmetric barriers and no basin-energy
-//!   disorder, a = 1 fully asymmetric pairs with a single bare barrier.
+//! * [`BarrierSource::Parametric`]: `E_i ~ N(0, σ_E^2)` and `B ~ N(μ, σ_B^2)`, with the
+//!   asymmetry dial a in [0, 1] setting `σ_E^2 = 2 a σ^2`; the asymmetry `E_j - E_i` of a link is
+//!   then N(0, 4 a σ^2). What the dial holds fixed is a choice ([`Dial`]):
+//!   - [`Dial::FixedForward`] (default): `σ_B^2 = (1 - a) σ^2`, so over the links the forward
+//!     barrier is N(μ, σ^2) at every a, and corr(E_fw, E_rev) = 1 - 2a. Asymmetry replaces
+//!     saddle disorder: a = 0 is the random-barrier model (symmetric barriers, no basin-energy
+//!     disorder), a = 1 has one bare barrier and fully anticorrelated pairs.
+//!   - [`Dial::FixedSaddle`]: `σ_B = σ`, so the bare-barrier (saddle) disorder is fixed and
+//!     asymmetry is added on top of it; the forward barrier is N(μ, (1 + a) σ^2) and
+//!     corr(E_fw, E_rev) = (1 - a)/(1 + a).
+//!
+//!   With Boltzmann weights on basins the mean hop rate is exactly
+//!   `Z ν exp(-μx + σ_B^2 x^2/2 - σ_E^2 x^2/4)`, x = 1/k_BT (tested): saddle disorder speeds
+//!   hops up, basin disorder (trapping) slows them down.
 //! * [`BarrierSource::Samples`]: harvested pairs (E_fw, E_rev, hop length). Basin energies are
 //!   Gaussian with `σ_E^2 = <(E_fw - E_rev)^2> / 2`, so that links have the sample's mean-square
 //!   asymmetry; each link takes the bare barrier `(E_fw + E_rev)/2` and hop length of the sample
@@ -61,15 +70,28 @@ pub struct BarrierPair {
     pub hop_length: f64,
 }
 
+/// What the asymmetry dial of parametric barriers holds fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dial {
+    /// The distribution of forward barriers over the links: asymmetry replaces saddle disorder.
+    #[default]
+    FixedForward,
+    /// The distribution of bare (saddle) barriers: asymmetry is added to saddle disorder.
+    FixedSaddle,
+}
+
 /// Where the barriers of a landscape come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BarrierSource {
-    /// Gaussian forward barriers N(`fw_mean`, `fw_sd`^2) (eV) over the landscape's links, with
-    /// the asymmetry dial `asymmetry` in [0, 1] and one hop length (Å).
+    /// Gaussian barriers of mean `fw_mean` (eV): forward barriers N(`fw_mean`, `fw_sd`^2) over
+    /// the landscape's links at a = 0 (and at every a with [`Dial::FixedForward`]), the
+    /// asymmetry dial `asymmetry` a in [0, 1], and one hop length (Å).
     Parametric {
         fw_mean: f64,
         fw_sd: f64,
         asymmetry: f64,
+        dial: Dial,
         hop_length: f64,
     },
     /// Harvested pairs, for example from an ART catalog.
@@ -149,6 +171,7 @@ impl Landscape {
                 fw_mean,
                 fw_sd,
                 asymmetry,
+                dial,
                 hop_length,
             } => {
                 let (mu, s, a, l) = (*fw_mean, *fw_sd, *asymmetry, *hop_length);
@@ -166,9 +189,13 @@ impl Landscape {
                 if !(l > 0.0 && l.is_finite()) {
                     return Err(Error::invalid(format!("hop length {l} Å must be positive")));
                 }
+                let sigma_b = match dial {
+                    Dial::FixedForward => s * (1.0 - a).sqrt(),
+                    Dial::FixedSaddle => s,
+                };
                 let links = LinkModel::Gaussian {
                     mean: mu,
-                    sd: s * (1.0 - a).sqrt(),
+                    sd: sigma_b,
                     hop_length: l,
                 };
                 (s * (2.0 * a).sqrt(), links, l)
@@ -402,10 +429,15 @@ mod tests {
     use super::*;
 
     fn parametric(a: f64, sd: f64) -> Landscape {
+        parametric_dial(a, sd, Dial::FixedForward)
+    }
+
+    fn parametric_dial(a: f64, sd: f64, dial: Dial) -> Landscape {
         let src = BarrierSource::Parametric {
             fw_mean: 0.6,
             fw_sd: sd,
             asymmetry: a,
+            dial,
             hop_length: 1.5,
         };
         Landscape::new(&src, Lattice::Fcc, 0.0, 42).unwrap()
@@ -444,20 +476,31 @@ mod tests {
     }
 
     #[test]
-    fn dial_keeps_forward_barriers_and_sets_their_correlation() {
-        // Over random links E_fw ~ N(0.6, 0.15^2) at every level, and corr(E_fw, E_rev) = 1 - 2a.
+    fn dial_sets_forward_spread_and_pair_correlation() {
+        // Over random links, fixed forward: E_fw ~ N(0.6, 0.15^2) at every level and
+        // corr(E_fw, E_rev) = 1 - 2a; fixed saddle: E_fw ~ N(0.6, (1 + a) 0.15^2) and
+        // corr = (1 - a)/(1 + a). Basin energies have σ_E = 0.15 sqrt(2a) in both.
         let n = 20_000;
-        for a in [0.0, 0.5, 1.0] {
-            let s = parametric(a, 0.15).link_statistics(n, 3);
-            let se_mean = 0.15 / (n as f64).sqrt();
-            assert!((s.fw_mean - 0.6).abs() < 5.0 * se_mean, "a = {a}: {s:?}");
-            assert!(
-                (s.fw_sd - 0.15).abs() < 5.0 * 0.15 / (2.0 * n as f64).sqrt(),
-                "a = {a}: {s:?}"
-            );
-            let rho = 1.0 - 2.0 * a;
-            let se_rho = (1.0 - rho * rho).max(0.01) / (n as f64).sqrt();
-            assert!((s.fw_rev_correlation - rho).abs() < 5.0 * se_rho, "a = {a}: {s:?}");
+        for dial in [Dial::FixedForward, Dial::FixedSaddle] {
+            for a in [0.0, 0.5, 1.0] {
+                let s = parametric_dial(a, 0.15, dial).link_statistics(n, 3);
+                let (sd, rho) = match dial {
+                    Dial::FixedForward => (0.15, 1.0 - 2.0 * a),
+                    Dial::FixedSaddle => (0.15 * (1.0 + a).sqrt(), (1.0 - a) / (1.0 + a)),
+                };
+                let se_mean = sd / (n as f64).sqrt();
+                assert!((s.fw_mean - 0.6).abs() < 5.0 * se_mean, "{dial:?} a = {a}: {s:?}");
+                assert!(
+                    (s.fw_sd - sd).abs() < 5.0 * sd / (2.0 * n as f64).sqrt(),
+                    "{dial:?} a = {a}: {s:?}"
+                );
+                let se_rho = (1.0 - rho * rho).max(0.01) / (n as f64).sqrt();
+                assert!(
+                    (s.fw_rev_correlation - rho).abs() < 5.0 * se_rho,
+                    "{dial:?} a = {a}: {s:?}"
+                );
+                assert!((s.sigma_basin - 0.15 * (2.0 * a).sqrt()).abs() < 1e-12);
+            }
         }
         // No disorder at all: every barrier is the mean.
         let s = parametric(0.0, 0.0).link_statistics(100, 1);
@@ -502,6 +545,7 @@ mod tests {
             fw_mean: m,
             fw_sd: s,
             asymmetry: a,
+            dial: Dial::FixedForward,
             hop_length: l,
         };
         assert!(Landscape::new(&p(0.5, 0.1, 1.5, 1.0), Lattice::Fcc, 0.0, 1)

@@ -475,6 +475,7 @@ pub const LATTICE_SCHEMA: &str = "pelx.kmc.lattice/1";
 #[derive(Debug, Clone, Serialize)]
 pub struct LatticeReport {
     pub schema: &'static str,
+    pub pelx_version: &'static str,
     #[serde(flatten)]
     pub result: LatticeResult,
     pub provenance: Provenance,
@@ -485,6 +486,7 @@ impl LatticeReport {
     pub fn new(result: LatticeResult) -> Result<Self> {
         Ok(LatticeReport {
             schema: LATTICE_SCHEMA,
+            pelx_version: crate::provenance::VERSION,
             result,
             provenance: Provenance::new(&[])?,
         })

@@ -20,7 +20,7 @@
 
 use super::engine::{open_unit, Kmc, Process};
 use super::harvest::{barrier_pairs, HarvestSummary};
-use super::landscape::{hash, uniform, BarrierSource, Basin, Exit, Landscape, LinkStatistics};
+use super::landscape::{hash, uniform, BarrierSource, Basin, Dial, Exit, Landscape, LinkStatistics};
 use super::lattice::Lattice;
 use super::stats::{arrhenius, jackknife, ArrheniusFit};
 use super::trajectory::{FrameBox, TrajectoryWriter};
@@ -450,6 +450,22 @@ pub struct ParametricConfig {
     pub hop_length: f64,
     /// Asymmetry levels a in [0, 1].
     pub asymmetry: Vec<f64>,
+    /// What the dial holds fixed: `fixed_forward` (default) or `fixed_saddle`.
+    #[serde(default)]
+    pub dial: Dial,
+}
+
+impl ParametricConfig {
+    /// The barrier source at asymmetry level `a`.
+    pub fn source(&self, a: f64) -> BarrierSource {
+        BarrierSource::Parametric {
+            fw_mean: self.fw_mean,
+            fw_sd: self.fw_sd,
+            asymmetry: a,
+            dial: self.dial,
+            hop_length: self.hop_length,
+        }
+    }
 }
 
 /// Barriers harvested in a catalog.
@@ -510,6 +526,7 @@ impl Default for WhatifConfig {
                 fw_sd: 0.1,
                 hop_length: 1.5,
                 asymmetry: vec![0.0, 0.25, 0.5, 0.75, 1.0],
+                dial: Dial::FixedForward,
             }),
             catalog: None,
         }
@@ -537,13 +554,7 @@ impl WhatifConfig {
                     return Err(Error::invalid("no asymmetry levels given"));
                 }
                 for &a in &p.asymmetry {
-                    let src = BarrierSource::Parametric {
-                        fw_mean: p.fw_mean,
-                        fw_sd: p.fw_sd,
-                        asymmetry: a,
-                        hop_length: p.hop_length,
-                    };
-                    Landscape::new(&src, self.network, self.min_barrier, self.seed)?;
+                    Landscape::new(&p.source(a), self.network, self.min_barrier, self.seed)?;
                 }
                 Ok(())
             }
@@ -583,6 +594,7 @@ pub const WHATIF_SCHEMA: &str = "pelx.kmc.whatif/1";
 #[derive(Debug, Clone, Serialize)]
 pub struct WhatifReport {
     pub schema: &'static str,
+    pub pelx_version: &'static str,
     pub config: WhatifConfig,
     /// "parametric" or "catalog".
     pub source: &'static str,
@@ -610,18 +622,7 @@ pub fn run_whatif(config: &WhatifConfig, mut trajectory: Option<WhatifTrajectory
     let (sources, harvest, source): (Vec<(Option<f64>, BarrierSource)>, _, _) =
         match (&config.parametric, &config.catalog) {
             (Some(par), _) => (
-                par.asymmetry
-                    .iter()
-                    .map(|&a| {
-                        let src = BarrierSource::Parametric {
-                            fw_mean: par.fw_mean,
-                            fw_sd: par.fw_sd,
-                            asymmetry: a,
-                            hop_length: par.hop_length,
-                        };
-                        (Some(a), src)
-                    })
-                    .collect(),
+                par.asymmetry.iter().map(|&a| (Some(a), par.source(a))).collect(),
                 None,
                 "parametric",
             ),
@@ -674,6 +675,7 @@ pub fn run_whatif(config: &WhatifConfig, mut trajectory: Option<WhatifTrajectory
     let inputs: Vec<&std::path::Path> = config.catalog.iter().map(|c| c.path.as_path()).collect();
     Ok(WhatifReport {
         schema: WHATIF_SCHEMA,
+        pelx_version: crate::provenance::VERSION,
         config: config.clone(),
         source,
         harvest,
@@ -698,10 +700,15 @@ mod tests {
     use super::*;
 
     fn landscape(a: f64, sd: f64) -> Landscape {
+        landscape_dial(a, sd, Dial::FixedForward)
+    }
+
+    fn landscape_dial(a: f64, sd: f64, dial: Dial) -> Landscape {
         let src = BarrierSource::Parametric {
             fw_mean: 0.6,
             fw_sd: sd,
             asymmetry: a,
+            dial,
             hop_length: 1.5,
         };
         Landscape::new(&src, Lattice::Fcc, 0.0, 9).unwrap()
@@ -733,6 +740,83 @@ mod tests {
         assert!((pt.d_rw_randomised - pt.d_rw).abs() < 4.0 * pt.d_rw_randomised_err);
         // A reversal is one exit in 12.
         assert!((pt.reversal_fraction - 1.0 / 12.0).abs() < 0.01);
+    }
+
+    /// Equilibrium hop rate of the parametric landscape: with Boltzmann weights on basins,
+    /// `Γ = Z ν <exp(-E_s x)>_links / <exp(-E_i x)>_basins = Z ν exp(-μx + σ_B² x²/2 - σ_E² x²/4)`,
+    /// x = 1/k_BT, so `D_RW = Γ l² / 6` exactly.
+    fn d_rw_exact(sigma_b: f64, sigma_e: f64, t: f64) -> f64 {
+        let x = 1.0 / (KB * t);
+        let s2 = sigma_b * sigma_b / 2.0 - sigma_e * sigma_e / 4.0;
+        12.0 * 10.0 * 1.5 * 1.5 / 6.0 * (-0.6 * x + s2 * x * x).exp()
+    }
+
+    #[test]
+    fn random_walk_diffusion_matches_the_equilibrium_hop_rate() {
+        // Checks the engine, the landscape's statistics and Boltzmann sampling at once: the hop
+        // rate rises with saddle disorder and falls with basin disorder (trapping).
+        for (a, dial) in [
+            (0.0, Dial::FixedForward),
+            (1.0, Dial::FixedForward),
+            (0.5, Dial::FixedSaddle),
+        ] {
+            let l = landscape_dial(a, 0.1, dial);
+            let (pt, _) = simulate_temperature(&l, 700.0, &params(32, 2048), None).unwrap();
+            let sigma_b = if dial == Dial::FixedSaddle {
+                0.1
+            } else {
+                0.1 * (1.0 - a).sqrt()
+            };
+            let exact = d_rw_exact(sigma_b, l.sigma_basin(), 700.0);
+            assert!(
+                (pt.d_rw - exact).abs() < 4.0 * pt.d_rw_err,
+                "{dial:?} a = {a}: D_RW = {} ± {} vs {exact}",
+                pt.d_rw,
+                pt.d_rw_err
+            );
+        }
+    }
+
+    #[test]
+    fn asymmetry_added_to_saddle_disorder_lowers_f() {
+        // Fixed saddle disorder σ_B = 0.1 eV at 700 K: adding basin-energy disorder
+        // σ_E = 0.1 eV (a = 0.5) lowers f from about 0.49 to 0.27 (results/kmc).
+        let p = params(32, 4096);
+        let f = |a: f64| {
+            simulate_temperature(&landscape_dial(a, 0.1, Dial::FixedSaddle), 700.0, &p, None)
+                .unwrap()
+                .0
+        };
+        let (f0, f1) = (f(0.0), f(0.5));
+        assert!(
+            f1.f + 4.0 * (f0.f_err.powi(2) + f1.f_err.powi(2)).sqrt() < f0.f,
+            "{f1:?} vs {f0:?}"
+        );
+    }
+
+    /// E_f grows monotonically when asymmetry is added to fixed saddle disorder. About 20 s in
+    /// release: `cargo test --release --lib kmc::whatif -- --ignored`.
+    #[test]
+    #[ignore]
+    fn asymmetry_added_to_saddle_disorder_raises_e_f_monotonically() {
+        let p = WalkerParams {
+            walkers: 128,
+            hops: 16_384,
+            burn_in: 4096,
+            attempt_frequency: 10.0,
+            seed: 4,
+        };
+        let fits: Vec<ArrheniusFit> = [0.0, 0.25, 0.5]
+            .iter()
+            .map(|&a| {
+                let l = landscape_dial(a, 0.1, Dial::FixedSaddle);
+                scan(&l, &[600.0, 700.0, 800.0], &p).unwrap().fits.unwrap().f
+            })
+            .collect();
+        for w in fits.windows(2) {
+            let gap = (w[0].energy_err.powi(2) + w[1].energy_err.powi(2)).sqrt();
+            assert!(w[1].energy - w[0].energy > 3.0 * gap, "E_f {:?} then {:?}", w[0], w[1]);
+        }
     }
 
     #[test]
