@@ -2,6 +2,7 @@
 //! Parsing and printing only; the physics is in `pelx::kmc`.
 
 use super::common::emit_json;
+use pelx::kmc::landscape::Dial;
 use pelx::kmc::lattice::{run_lattice, Lattice, LatticeParams, LatticeReport, LatticeTrajectory};
 use pelx::kmc::plot::write_whatif_svgs;
 use pelx::kmc::read_config;
@@ -111,6 +112,10 @@ pub struct WhatifArgs {
     /// Hop length, Å (parametric barriers).
     #[arg(long)]
     pub hop_length: Option<f64>,
+    /// What the asymmetry dial holds fixed: fixed-forward (the forward-barrier distribution;
+    /// asymmetry replaces saddle disorder) or fixed-saddle (asymmetry adds to saddle disorder).
+    #[arg(long, value_parser = parse_dial)]
+    pub dial: Option<Dial>,
     /// Take barrier pairs from this pelx art catalog instead.
     #[arg(long)]
     pub catalog: Option<PathBuf>,
@@ -168,9 +173,10 @@ fn run_whatif_cmd(a: &WhatifArgs) -> anyhow::Result<ExitCode> {
         None => WhatifConfig::default(),
     };
     if let Some(path) = &a.catalog {
-        if a.asymmetry.is_some() || a.fw_mean.is_some() || a.fw_sd.is_some() || a.hop_length.is_some() {
+        if a.asymmetry.is_some() || a.fw_mean.is_some() || a.fw_sd.is_some() || a.hop_length.is_some() || a.dial.is_some()
+        {
             anyhow::bail!(
-                "--asymmetry, --fw-mean, --fw-sd and --hop-length describe parametric barriers, not a catalog"
+                "--asymmetry, --fw-mean, --fw-sd, --hop-length and --dial describe parametric barriers, not a catalog"
             );
         }
         c.parametric = None;
@@ -190,6 +196,7 @@ fn run_whatif_cmd(a: &WhatifArgs) -> anyhow::Result<ExitCode> {
         p.fw_mean = a.fw_mean.unwrap_or(p.fw_mean);
         p.fw_sd = a.fw_sd.unwrap_or(p.fw_sd);
         p.hop_length = a.hop_length.unwrap_or(p.hop_length);
+        p.dial = a.dial.unwrap_or(p.dial);
     }
     if let Some(t) = &a.temperatures {
         c.temperatures = t.clone();
@@ -269,6 +276,14 @@ fn run_lattice_cmd(a: &LatticeArgs) -> anyhow::Result<ExitCode> {
     let result = run_lattice(&p, traj)?;
     emit_json(&LatticeReport::new(result)?, a.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_dial(s: &str) -> Result<Dial, String> {
+    match s.replace('-', "_").as_str() {
+        "fixed_forward" => Ok(Dial::FixedForward),
+        "fixed_saddle" => Ok(Dial::FixedSaddle),
+        _ => Err(format!("unknown dial '{s}' (expected fixed-forward or fixed-saddle)")),
+    }
 }
 
 fn parse_lattice(s: &str) -> Result<Lattice, String> {

@@ -687,8 +687,9 @@ pub fn run_lattice(p: &LatticeParams, mut trajectory: Option<LatticeTrajectory<'
             walk.run(chunk, &mut rng, &mut sums);
             let dt = start.elapsed().as_secs_f64();
             wall += dt;
+            // schedstat advances at scheduler ticks: a chunk shorter than a tick may read 0.
             cpu += match (cpu0, thread_cpu_seconds()) {
-                (Some(a), Some(b)) => b - a,
+                (Some(a), Some(b)) if b > a => b - a,
                 _ => dt,
             };
             time += gamma_time(chunk, z, &mut rng);

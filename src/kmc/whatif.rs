@@ -514,9 +514,9 @@ impl Default for WhatifConfig {
     fn default() -> Self {
         WhatifConfig {
             temperatures: vec![600.0, 650.0, 700.0, 750.0, 800.0],
-            walkers: 256,
-            hops: 100_000,
-            burn_in: 20_000,
+            walkers: 128,
+            hops: 32_768,
+            burn_in: 8192,
             attempt_frequency: 10.0,
             network: Lattice::Fcc,
             min_barrier: 0.01,
