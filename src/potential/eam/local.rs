@@ -120,14 +120,13 @@ impl Eam {
         }
         let mut st = ws.eam_local.take().expect("usable");
         let result = self.update(s, &mut st, &moved);
-        let result = result.map(|e| {
+        if result.is_ok() {
             forces.copy_from_slice(&st.forces);
             if let Some(pa) = per_atom {
                 pa.copy_from_slice(&st.e_atom);
             }
             st.local_calls += 1;
-            e
-        });
+        }
         ws.eam_local = Some(st);
         result
     }
