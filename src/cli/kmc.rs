@@ -173,7 +173,11 @@ fn run_whatif_cmd(a: &WhatifArgs) -> anyhow::Result<ExitCode> {
         None => WhatifConfig::default(),
     };
     if let Some(path) = &a.catalog {
-        if a.asymmetry.is_some() || a.fw_mean.is_some() || a.fw_sd.is_some() || a.hop_length.is_some() || a.dial.is_some()
+        if a.asymmetry.is_some()
+            || a.fw_mean.is_some()
+            || a.fw_sd.is_some()
+            || a.hop_length.is_some()
+            || a.dial.is_some()
         {
             anyhow::bail!(
                 "--asymmetry, --fw-mean, --fw-sd, --hop-length and --dial describe parametric barriers, not a catalog"
@@ -208,6 +212,10 @@ fn run_whatif_cmd(a: &WhatifArgs) -> anyhow::Result<ExitCode> {
     c.network = a.network.unwrap_or(c.network);
     c.min_barrier = a.min_barrier.unwrap_or(c.min_barrier);
     c.seed = a.seed.unwrap_or(c.seed);
+    c.validate()?;
+    if a.trajectory.is_some() {
+        c.validate_trajectory()?;
+    }
     let mut writer = match &a.trajectory {
         Some(path) => Some(TrajectoryWriter::create(path, TrajectoryFormat::from_path(path)?)?),
         None => None,
@@ -264,6 +272,7 @@ fn run_lattice_cmd(a: &LatticeArgs) -> anyhow::Result<ExitCode> {
     p.blocks = a.blocks.unwrap_or(p.blocks);
     p.window = a.window.unwrap_or(p.window);
     p.seed = a.seed.unwrap_or(p.seed);
+    p.validate()?;
     let mut writer = match &a.trajectory {
         Some(path) => Some(TrajectoryWriter::create(path, TrajectoryFormat::from_path(path)?)?),
         None => None,

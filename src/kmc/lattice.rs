@@ -451,7 +451,9 @@ impl LatticeParams {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks the run length, blocks and window (the lattice size is checked when the
+    /// supercell is built).
+    pub fn validate(&self) -> Result<()> {
         if !(1..=64).contains(&self.window) {
             return Err(Error::invalid(format!("window {} must lie in 1..=64", self.window)));
         }

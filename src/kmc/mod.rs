@@ -61,8 +61,7 @@ pub fn thread_cpu_seconds() -> Option<f64> {
 mod tests {
     use super::lattice::{run_lattice, Lattice, LatticeParams, LatticeReport};
     use super::whatif::{run_whatif, WhatifConfig};
-    use crate::fie::schema_check::check;
-    use serde_json::Value;
+    use crate::schema::{check, load};
     use std::path::Path;
 
     fn repo(rel: &str) -> std::path::PathBuf {
@@ -71,12 +70,15 @@ mod tests {
 
     /// `value` matches the schema file, and has no top-level key the schema does not list.
     fn assert_matches(schema_file: &str, value: &impl serde::Serialize) {
-        let schema: Value = serde_json::from_str(&std::fs::read_to_string(repo(schema_file)).unwrap()).unwrap();
+        let schema = load(schema_file);
         let v = serde_json::to_value(value).unwrap();
         let errors = check(&schema, &v);
         assert!(errors.is_empty(), "{schema_file}: {errors:#?}");
         for k in v.as_object().unwrap().keys() {
-            assert!(schema["properties"].get(k).is_some(), "{schema_file}: key '{k}' not in the schema");
+            assert!(
+                schema["properties"].get(k).is_some(),
+                "{schema_file}: key '{k}' not in the schema"
+            );
         }
     }
 
@@ -87,7 +89,10 @@ mod tests {
             hops: 20_000,
             ..LatticeParams::new(Lattice::Triangular)
         };
-        assert_matches("schemas/kmc-lattice.schema.json", &LatticeReport::new(run_lattice(&p, None).unwrap()).unwrap());
+        assert_matches(
+            "kmc-lattice.schema.json",
+            &LatticeReport::new(run_lattice(&p, None).unwrap()).unwrap(),
+        );
     }
 
     #[test]
@@ -100,7 +105,7 @@ mod tests {
             ..Default::default()
         };
         c.parametric.as_mut().unwrap().asymmetry = vec![0.0, 1.0];
-        assert_matches("schemas/kmc-whatif.schema.json", &run_whatif(&c, None).unwrap());
+        assert_matches("kmc-whatif.schema.json", &run_whatif(&c, None).unwrap());
         let c = WhatifConfig {
             temperatures: vec![700.0],
             walkers: 2,
@@ -117,7 +122,7 @@ mod tests {
         let report = run_whatif(&c, None).unwrap();
         assert_eq!(report.harvest.as_ref().unwrap().used, 3);
         assert_eq!(report.provenance.inputs.len(), 1);
-        assert_matches("schemas/kmc-whatif.schema.json", &report);
+        assert_matches("kmc-whatif.schema.json", &report);
     }
 
     #[test]

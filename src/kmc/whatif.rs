@@ -544,6 +544,17 @@ impl WhatifConfig {
         }
     }
 
+    /// Trajectory output needs exactly one asymmetry level (or the catalog) and one temperature.
+    pub fn validate_trajectory(&self) -> Result<()> {
+        let levels = self.parametric.as_ref().map_or(1, |p| p.asymmetry.len());
+        if levels != 1 || self.temperatures.len() != 1 {
+            return Err(Error::invalid(
+                "trajectory output needs exactly one asymmetry level and one temperature",
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks everything before any physics runs.
     pub fn validate(&self) -> Result<()> {
         validate_temperatures(&self.temperatures)?;
@@ -632,11 +643,10 @@ pub fn run_whatif(config: &WhatifConfig, mut trajectory: Option<WhatifTrajectory
             }
             (None, None) => unreachable!("validated"),
         };
-    if trajectory.is_some() && (sources.len() != 1 || config.temperatures.len() != 1) {
-        return Err(Error::invalid(
-            "trajectory output needs exactly one asymmetry level and one temperature",
-        ));
+    if trajectory.is_some() {
+        config.validate_trajectory()?;
     }
+
     let mut levels = Vec::with_capacity(sources.len());
     for (asymmetry, src) in &sources {
         let landscape = Landscape::new(src, config.network, config.min_barrier, config.seed)?;
