@@ -1,6 +1,7 @@
 //! SVG figures of a what-if study: f against 1000/T for every asymmetry level (or the
 //! catalog), and the activation energies E_f, E_D, E_RW against the asymmetry dial.
 
+use super::landscape::Dial;
 use super::whatif::{AsymmetryPoint, WhatifReport};
 use crate::{Error, Result};
 use plotters::prelude::*;
@@ -53,8 +54,13 @@ fn f_versus_temperature(report: &WhatifReport, path: &Path) -> Plot {
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(65)
-        .build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
-    chart.configure_mesh().x_desc("1000 / T (1/K)").y_desc("f").draw()?;
+        .build_cartesian_2d(x0..x1, (y0..y1).log_scale().with_key_points(log_ticks(y0, y1)))?;
+    chart
+        .configure_mesh()
+        .x_desc("1000 / T (1/K)")
+        .y_desc("f (log scale)")
+        .y_label_formatter(&|v| format!("{v}"))
+        .draw()?;
     for (i, level) in report.levels.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
         let data: Vec<(f64, f64)> = level
@@ -90,6 +96,23 @@ fn f_versus_temperature(report: &WhatifReport, path: &Path) -> Plot {
     Ok(())
 }
 
+/// Round values (1, 2, 3, 5, 7 times powers of ten) between `lo` and `hi`, as log-axis ticks.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut ticks = Vec::new();
+    let mut k = lo.log10().floor() as i32;
+    while 10f64.powi(k) <= hi {
+        for m in [1.0, 2.0, 3.0, 5.0, 7.0] {
+            // m / 10^-k rounds correctly (0.3, not 0.30000000000000004).
+            let v = if k >= 0 { m * 10f64.powi(k) } else { m / 10f64.powi(-k) };
+            if (lo..=hi).contains(&v) {
+                ticks.push(v);
+            }
+        }
+        k += 1;
+    }
+    ticks
+}
+
 fn energies_versus_asymmetry(report: &WhatifReport, path: &Path) -> Plot {
     let root = SVGBackend::new(path, (820, 580)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -106,9 +129,13 @@ fn energies_versus_asymmetry(report: &WhatifReport, path: &Path) -> Plot {
         .x_label_area_size(45)
         .y_label_area_size(65)
         .build_cartesian_2d(x0..x1, y0..y1)?;
+    let x_desc = match report.config.parametric.as_ref().map(|p| p.dial) {
+        Some(Dial::FixedSaddle) => "asymmetry dial a, fixed saddle disorder (corr(E_fw, E_rev) = (1 - a)/(1 + a))",
+        _ => "asymmetry dial a, fixed forward barriers (corr(E_fw, E_rev) = 1 - 2a)",
+    };
     chart
         .configure_mesh()
-        .x_desc("asymmetry dial a (corr(E_fw, E_rev) = 1 - 2a)")
+        .x_desc(x_desc)
         .y_desc("activation energy (eV)")
         .draw()?;
     let series: [EnergySeries; 3] = [
@@ -138,4 +165,13 @@ fn energies_versus_asymmetry(report: &WhatifReport, path: &Path) -> Plot {
         .draw()?;
     root.present()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn log_ticks_are_round_numbers_in_range() {
+        assert_eq!(super::log_ticks(0.12, 1.05), vec![0.2, 0.3, 0.5, 0.7, 1.0]);
+        assert_eq!(super::log_ticks(0.04, 0.25), vec![0.05, 0.07, 0.1, 0.2]);
+    }
 }
