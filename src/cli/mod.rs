@@ -5,6 +5,7 @@ mod common;
 mod convert;
 mod energy;
 mod fie;
+mod kmc;
 mod relax;
 
 use clap::{Parser, Subcommand};
@@ -44,6 +45,9 @@ pub enum Command {
     /// Speed measurements (pelx and LAMMPS side by side).
     #[command(after_help = bench::EXAMPLES)]
     Bench(bench::BenchArgs),
+    /// Kinetic Monte Carlo estimates of the diffusion correlation factor f (lattices, what-if landscapes).
+    #[command(after_help = kmc::EXAMPLES)]
+    Kmc(kmc::KmcArgs),
 }
 
 /// Installs the stderr log subscriber (only `main` does this; the library only emits events).
@@ -75,5 +79,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Convert(a) => convert::run(a),
         Command::Relax(a) => relax::run(a),
         Command::Fie(a) => fie::run(a).map(|()| ExitCode::SUCCESS),
+        Command::Kmc(a) => kmc::run(a),
     }
 }
