@@ -235,6 +235,9 @@ mod tests {
         let pairs = IdppPairs::new(&a, &b, 3.0).unwrap();
         assert_eq!(pairs.len(), 1);
         let p = pairs.pairs[0];
-        assert!((p.d_initial - 1.0).abs() < 1e-12 && (p.d_final - 0.5).abs() < 1e-12, "{p:?}");
+        assert!(
+            (p.d_initial - 1.0).abs() < 1e-12 && (p.d_final - 0.5).abs() < 1e-12,
+            "{p:?}"
+        );
     }
 }
