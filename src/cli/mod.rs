@@ -4,6 +4,7 @@ mod bench;
 mod common;
 mod convert;
 mod energy;
+mod neb;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,6 +39,9 @@ pub enum Command {
     /// Speed measurements (pelx and LAMMPS side by side).
     #[command(after_help = bench::EXAMPLES)]
     Bench(bench::BenchArgs),
+    /// Climbing-image nudged elastic band between two minima: barriers, energy profile, saddle.
+    #[command(after_help = neb::EXAMPLES)]
+    Neb(neb::NebArgs),
 }
 
 /// Installs the stderr log subscriber (only `main` does this; the library only emits events).
@@ -67,5 +71,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Energy(a) => energy::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Convert(a) => convert::run(a),
+        Command::Neb(a) => neb::run(a),
     }
 }

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// How the initial band is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Interpolation {
     /// Straight lines between the endpoints' positions (minimum-image displacements).
@@ -95,6 +95,8 @@ pub struct NebOptions {
     pub idpp_cutoff: f64,
     pub idpp_fmax: f64,
     pub idpp_max_steps: usize,
+    /// Verlet skin of every image's neighbour list (Å).
+    pub skin: f64,
     /// Check the curvature at a converged climbing image (see [`lowest_curvatures`]).
     pub check_curvature: bool,
     /// How the curvature is checked.
@@ -121,6 +123,7 @@ impl Default for NebOptions {
             idpp_cutoff: DEFAULT_IDPP_CUTOFF,
             idpp_fmax: 0.1,
             idpp_max_steps: 1000,
+            skin: crate::potential::DEFAULT_SKIN,
             check_curvature: true,
             curvature: CurvatureOptions::default(),
         }
@@ -162,6 +165,9 @@ impl NebOptions {
         positive("idpp_cutoff", self.idpp_cutoff)?;
         positive("idpp_fmax", self.idpp_fmax)?;
         positive("curvature.step", self.curvature.step)?;
+        if !(self.skin >= 0.0 && self.skin.is_finite()) {
+            return Err(Error::invalid(format!("NEB option skin must be >= 0, got {}", self.skin)));
+        }
         if !(self.curvature.negative_tol >= 0.0 && self.curvature.negative_tol.is_finite()) {
             return Err(Error::invalid("NEB option curvature.negative_tol must be >= 0"));
         }
@@ -604,10 +610,10 @@ struct Images {
 }
 
 impl Images {
-    fn new(template: &Structure, fields: Vec<Arc<dyn ForceField>>) -> Self {
+    fn new(template: &Structure, fields: Vec<Arc<dyn ForceField>>, skin: f64) -> Self {
         let m = fields.len();
         Images {
-            calcs: fields.into_iter().map(Calculator::new).collect(),
+            calcs: fields.into_iter().map(|f| Calculator::new(f).with_skin(skin)).collect(),
             scratch: vec![template.clone(); m],
             forces: vec![Vec::new(); m],
         }
@@ -852,7 +858,7 @@ pub fn neb(initial: &Structure, final_: &Structure, ff: Arc<dyn ForceField>, opt
         };
         let [a, b] = &mut ends;
         let relax = |s: &mut Structure| {
-            let mut calc = Calculator::new(ff.clone());
+            let mut calc = Calculator::new(ff.clone()).with_skin(opts.skin);
             crate::minimize::minimize(opts.relax_method, s, &mut calc, &mopts)
         };
         let (ra, rb) = rayon::join(|| relax(a), || relax(b));
@@ -875,7 +881,7 @@ pub fn neb(initial: &Structure, final_: &Structure, ff: Arc<dyn ForceField>, opt
     }
     let dim = 3 * initial.len();
     let x = linear_images(ends[0].flat(), ends[1].flat(), opts.images);
-    let mut run = NebRun::new(ends, ff, x)?;
+    let mut run = NebRun::new(ends, ff, x, opts.skin)?;
     run.relax_calls = relax_calls;
     run.ends_converged = ends_converged;
     run.warnings = warnings;
@@ -918,7 +924,7 @@ pub fn neb_from_path(path: &[Structure], ff: Arc<dyn ForceField>, opts: &NebOpti
     }
     let x: Vec<f64> = chain[1..last].iter().flat_map(|s| s.flat().iter().copied()).collect();
     let ends = [chain[0].clone(), chain[last].clone()];
-    let run = NebRun::new(ends, ff, x)?;
+    let run = NebRun::new(ends, ff, x, opts.skin)?;
     run.finish(opts)
 }
 
@@ -935,13 +941,13 @@ struct NebRun {
 
 impl NebRun {
     /// Evaluates the endpoints once and sets up the band at positions `x`.
-    fn new(ends: [Structure; 2], ff: Arc<dyn ForceField>, x: Vec<f64>) -> Result<Self> {
+    fn new(ends: [Structure; 2], ff: Arc<dyn ForceField>, x: Vec<f64>, skin: f64) -> Result<Self> {
         let dim = 3 * ends[0].len();
         let m = x.len() / dim;
         let mut end_energies = [0.0; 2];
         let mut end_forces = [Vec::new(), Vec::new()];
         for k in 0..2 {
-            let (e, f) = Calculator::new(ff.clone()).energy_forces(&ends[k])?;
+            let (e, f) = Calculator::new(ff.clone()).with_skin(skin).energy_forces(&ends[k])?;
             end_energies[k] = e;
             end_forces[k] = f.as_flattened().to_vec();
         }
@@ -984,7 +990,7 @@ impl NebRun {
             end_forces: [vec![0.0; self.band.dim], vec![0.0; self.band.dim]],
             ..self.band.clone()
         };
-        let mut images = Images::new(&self.template, fields);
+        let mut images = Images::new(&self.template, fields, 0.0);
         let springs = Springs {
             k: opts.spring,
             k_min: None,
@@ -1014,7 +1020,7 @@ impl NebRun {
     fn finish(mut self, opts: &NebOptions) -> Result<NebResult> {
         let m = self.band.m;
         let fields = vec![self.ff.clone(); m];
-        let mut images = Images::new(&self.template, fields);
+        let mut images = Images::new(&self.template, fields, opts.skin);
         let springs = Springs {
             k: opts.spring,
             k_min: opts.spring_min,
