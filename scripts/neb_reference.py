@@ -232,20 +232,25 @@ def ase_neb(ini, fin, make_calc, images, spring, fmax, optimizer, interp, steps)
     }
 
 
-def ase_block(kind, name, path, style, coeff, ini_pos, fin_pos, box, args):
+def ase_block(kind, name, path, style, coeff, ini_pos, fin_pos, box, args, out, save):
+    """ASE NEB runs for every interpolation and optimizer; `out` (possibly holding earlier runs)
+    is updated in place and saved after each run."""
     from ase import Atoms
 
     make = ase_calc_factory(kind, name, path, style, coeff)
     cell = [box, box, box]
     ini = ase_relax(Atoms("Cu" * len(ini_pos), positions=ini_pos, cell=cell, pbc=True), make, args.relax_fmax)
     fin = ase_relax(Atoms("Cu" * len(fin_pos), positions=fin_pos, cell=cell, pbc=True), make, args.relax_fmax)
-    out = {"calculator": kind, "e_initial": ini.get_potential_energy(), "e_final": fin.get_potential_energy(), "runs": []}
+    out.update({"calculator": kind, "e_initial": ini.get_potential_energy(), "e_final": fin.get_potential_energy()})
+    out.setdefault("runs", [])
     for interp in args.interp:
         for optimizer in args.optimizers:
             r = ase_neb(ini, fin, make, args.images, args.spring, args.fmax, optimizer, interp, args.max_steps)
             print(f"  ASE {kind:9s} {optimizer:4s} {interp:6s}: barrier {r['barrier_forward']:.6f} eV, "
                   f"{r['force_calls']} force calls, {r['steps']} steps, converged {r['converged']}", file=sys.stderr)
+            out["runs"] = [x for x in out["runs"] if (x["optimizer"], x["interpolation"]) != (optimizer, interp)]
             out["runs"].append(r)
+            save()
     return out
 
 
@@ -286,13 +291,29 @@ def main():
         "command": sys.argv,
         "potentials": {},
     }
+    # Runs already in the output file are kept (and replaced when run again), so that the slow
+    # parts (ASE BFGS on the whole band) can run separately.
+    if args.out and args.out.exists():
+        previous = json.loads(args.out.read_text())
+        for key in ("a", "cells", "images", "spring", "fmax"):
+            if previous.get(key) != result[key]:
+                sys.exit(f"{args.out} was made with {key} = {previous.get(key)}, not {result[key]}")
+        result["potentials"] = previous.get("potentials", {})
+        result["command"] = previous.get("command", []) + ["&&"] + sys.argv
+
+    def save():
+        text = json.dumps(result, indent=1)
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(text + "\n")
+
     ini_pos, fin_pos, box = fcc_vacancy_endpoints(args.a, args.cells)
     for name in args.potential or list(POTENTIALS):
         path = find_potential(name)
         style, coeff_t = POTENTIALS[name]
         coeff = coeff_t.format(path=path)
         print(f"{name}:", file=sys.stderr)
-        entry = {}
+        entry = result["potentials"].setdefault(name, {})
         if not args.skip_lammps:
             e0, x0 = lammps_relax(style, coeff, box, ini_pos)
             e1, x1 = lammps_relax(style, coeff, box, fin_pos)
@@ -301,19 +322,16 @@ def main():
             neb["e_initial"] = e0
             neb["e_final"] = e1
             entry["lammps"] = neb
+            save()
             print(f"  LAMMPS fix neb: barrier {neb['barrier_forward']:.6f} eV (reverse {neb['barrier_reverse']:.6f}), "
                   f"{neb['steps_total']} steps", file=sys.stderr)
         if not args.skip_ase:
-            entry["ase_lammpslib"] = ase_block("lammpslib", name, path, style, coeff_t, ini_pos, fin_pos, box, args)
+            ase_block("lammpslib", name, path, style, coeff_t, ini_pos, fin_pos, box, args, entry.setdefault("ase_lammpslib", {}), save)
             if args.ase_eam:
-                entry["ase_eam"] = ase_block("eam", name, path, style, coeff_t, ini_pos, fin_pos, box, args)
-        result["potentials"][name] = entry
-    text = json.dumps(result, indent=1)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
-    else:
-        print(text)
+                ase_block("eam", name, path, style, coeff_t, ini_pos, fin_pos, box, args, entry.setdefault("ase_eam", {}), save)
+    save()
+    if not args.out:
+        print(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,10 @@
 //! LAMMPS "metal" units everywhere: energies in eV, lengths in Å, forces in eV/Å, time in ps,
 //! temperature in K, masses in amu. k_B = 8.617333262e-5 eV/K ([`units::KB`]).
 
+// Index loops mirror the equations (sums over atoms i, neighbours j, components k) and keep
+// the LAMMPS evaluation order visible; iterator rewrites would obscure that.
+#![allow(clippy::needless_range_loop)]
+
 pub mod error;
 pub mod fie;
 pub mod kmc;

@@ -87,7 +87,15 @@ fn forces(a: &ForcesArgs) -> anyhow::Result<ExitCode> {
         let xyz = dir.path().join("bench.extxyz");
         write_structure(&xyz, &s, Some(Format::ExtXyz), &WriteOptions::default())?;
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/lammps_force_bench.py");
-        let res = Command::new(py)
+        let mut cmd = Command::new(py);
+        // The venv made by scripts/lammps-venv.sh keeps an MPI shim library in <venv>/mpilib.
+        if let Some(mpilib) = py.parent().and_then(|b| b.parent()).map(|v| v.join("mpilib")) {
+            if mpilib.is_dir() {
+                let old = std::env::var("LD_LIBRARY_PATH").unwrap_or_default();
+                cmd.env("LD_LIBRARY_PATH", format!("{}:{old}", mpilib.display()));
+            }
+        }
+        let res = cmd
             .arg(&script)
             .arg(&xyz)
             .arg(&a.potential.files[0])

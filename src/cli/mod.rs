@@ -4,7 +4,9 @@ mod bench;
 mod common;
 mod convert;
 mod energy;
+mod fie;
 mod neb;
+mod relax;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -33,9 +35,13 @@ pub enum Command {
     /// Energy (and forces) of a structure.
     #[command(after_help = energy::EXAMPLES)]
     Energy(energy::EnergyArgs),
+    /// Relax a structure to a maximum per-atom force (FIRE, L-BFGS or CG).
+    #[command(after_help = relax::EXAMPLES)]
+    Relax(relax::RelaxArgs),
     /// Convert a structure between extended XYZ, LAMMPS data and LAMMPS dump.
     #[command(after_help = convert::EXAMPLES)]
     Convert(convert::ConvertArgs),
+    Fie(fie::FieArgs),
     /// Speed measurements (pelx and LAMMPS side by side).
     #[command(after_help = bench::EXAMPLES)]
     Bench(bench::BenchArgs),
@@ -71,6 +77,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Energy(a) => energy::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Convert(a) => convert::run(a),
+        Command::Relax(a) => relax::run(a),
+        Command::Fie(a) => fie::run(a).map(|()| ExitCode::SUCCESS),
         Command::Neb(a) => neb::run(a),
     }
 }

@@ -618,9 +618,9 @@ impl Images {
             forces: vec![Vec::new(); m],
         }
     }
-    /// Energies and true forces of all images at positions `x` (m · 3N); the first failing
-    /// image (in band order) gives the error.
-    fn evaluate(&mut self, x: &[f64], e: &mut [f64], f: &mut [f64]) -> Result<()> {
+    /// Energies and true forces of the images marked in `active` at positions `x` (m · 3N);
+    /// the others keep their values. The first failing image (in band order) gives the error.
+    fn evaluate(&mut self, x: &[f64], active: &[bool], e: &mut [f64], f: &mut [f64]) -> Result<()> {
         let dim = x.len() / self.calcs.len();
         let results: Vec<Result<()>> = self
             .calcs
@@ -630,7 +630,11 @@ impl Images {
             .zip(e.par_iter_mut())
             .zip(f.par_chunks_mut(dim))
             .zip(x.par_chunks(dim))
-            .map(|(((((calc, s), fv), ei), fi), xi)| {
+            .zip(active.par_iter())
+            .map(|((((((calc, s), fv), ei), fi), xi), &on)| {
+                if !on {
+                    return Ok(());
+                }
                 s.flat_mut().copy_from_slice(xi);
                 *ei = calc.compute(s, fv)?;
                 fi.copy_from_slice(fv.as_flattened());
@@ -655,6 +659,9 @@ enum Climb {
     /// Once the largest NEB force falls below this (eV/Å).
     Below(f64),
 }
+
+/// Hold converged images still (see [`relax_band`]).
+const HOLD_CONVERGED: bool = true;
 
 /// How a band relaxation ended.
 #[derive(Debug, Clone)]
@@ -686,7 +693,8 @@ fn relax_band(
     fire: FireParams,
 ) -> Result<BandOutcome> {
     let (m, dim) = (band.m, band.dim);
-    images.evaluate(&band.x, &mut band.e, &mut band.f)?;
+    let mut moving = vec![true; m];
+    images.evaluate(&band.x, &moving, &mut band.e, &mut band.f)?;
     let mut state = FireState::new(m * dim, fire, max_step);
     let mut neb = vec![0.0; m * dim];
     let mut tangents = vec![0.0; m * dim];
@@ -709,7 +717,7 @@ fn relax_band(
         }
         let converged = fm < fmax && (climbing || climb == Climb::Never);
         if steps % 20 == 0 || converged {
-            tracing::debug!(step = steps, fmax = fm, climber, "NEB band");
+            tracing::debug!(step = steps, fmax = fm, climber, energies = ?band.e, "NEB band");
         }
         if converged || steps >= max_steps {
             return Ok(BandOutcome {
@@ -721,9 +729,19 @@ fn relax_band(
                 tangents,
             });
         }
+        // Images already below fmax (other than the climber) are held still: their true forces
+        // stay valid without a new force call, and their NEB forces are re-checked every step
+        // as their neighbours move.
+        for (k, mv) in moving.iter_mut().enumerate() {
+            *mv = !(HOLD_CONVERGED && maxes[k] < fmax && climber != Some(k + 1));
+            if !*mv {
+                neb[k * dim..(k + 1) * dim].iter_mut().for_each(|v| *v = 0.0);
+                state.stop_part(k * dim..(k + 1) * dim);
+            }
+        }
         state.step(&mut band.x, &neb);
         steps += 1;
-        images.evaluate(&band.x, &mut band.e, &mut band.f)?;
+        images.evaluate(&band.x, &moving, &mut band.e, &mut band.f)?;
     }
 }
 

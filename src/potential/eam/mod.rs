@@ -9,7 +9,10 @@
 //! resampled onto one grid with LAMMPS's four-point Lagrange formula. Results therefore agree
 //! with LAMMPS to rounding on the same file and geometry.
 
+mod local;
 mod read;
+
+pub(crate) use local::LocalState;
 
 pub use read::{read_funcfl, read_setfl, Funcfl, Setfl};
 
@@ -348,6 +351,24 @@ impl ForceField for Eam {
         species_map: &[usize],
         ws: &mut Workspace,
         forces: &mut [[f64; 3]],
+        per_atom: Option<&mut [f64]>,
+    ) -> Result<f64> {
+        if ws.local {
+            self.compute_local(s, species_map, ws, forces, per_atom)
+        } else {
+            self.compute_full(s, species_map, ws, forces, per_atom)
+        }
+    }
+}
+
+impl Eam {
+    /// Full evaluation over the half neighbour list, in the order of LAMMPS `PairEAM::compute`.
+    fn compute_full(
+        &self,
+        s: &Structure,
+        species_map: &[usize],
+        ws: &mut Workspace,
+        forces: &mut [[f64; 3]],
         mut per_atom: Option<&mut [f64]>,
     ) -> Result<f64> {
         let n = s.len();
@@ -569,5 +590,145 @@ mod physics_tests {
                 assert!((fd - f[i][k]).abs() < 1e-6, "atom {i} comp {k}: {fd} vs {}", f[i][k]);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod brute_force_tests {
+    use super::*;
+    use crate::potential::Calculator;
+    use crate::structure::Cell;
+    use rand::{Rng, SeedableRng};
+    use std::sync::Arc;
+
+    /// EAM by explicit enumeration of every atom pair and every periodic image within reach
+    /// (no neighbour list, no cell list): the reference for the neighbour-list evaluation.
+    fn brute_force(eam: &Eam, s: &Structure, map: &[usize]) -> (f64, Vec<[f64; 3]>) {
+        let n = s.len();
+        let reach = |k: usize| {
+            if s.cell.pbc()[k] {
+                (eam.cut / s.cell.perpendicular_width(k)).ceil() as i64 + 1
+            } else {
+                0
+            }
+        };
+        let (ra, rb, rc) = (reach(0), reach(1), reach(2));
+        // All (i, j, d) with d = x_j + shift - x_i inside the cutoff, i != j or shift != 0.
+        let mut pairs = Vec::new();
+        for i in 0..n {
+            for j in 0..n {
+                for a in -ra..=ra {
+                    for b in -rb..=rb {
+                        for c in -rc..=rc {
+                            if i == j && (a, b, c) == (0, 0, 0) {
+                                continue;
+                            }
+                            let sh = s.cell.frac_to_vector([a as f64, b as f64, c as f64]);
+                            let d = [
+                                s.positions[j][0] + sh[0] - s.positions[i][0],
+                                s.positions[j][1] + sh[1] - s.positions[i][1],
+                                s.positions[j][2] + sh[2] - s.positions[i][2],
+                            ];
+                            let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+                            if r2 < eam.cutsq {
+                                pairs.push((i, j, d, r2.sqrt()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let look = |r: f64| {
+            let mut p = r * eam.rdr + 1.0;
+            let m = (p as usize).min(eam.nr - 1);
+            p -= m as f64;
+            (m - 1, p.min(1.0))
+        };
+        let val = |c: &[f64; 7], p: f64| ((c[3] * p + c[4]) * p + c[5]) * p + c[6];
+        let der = |c: &[f64; 7], p: f64| (c[0] * p + c[1]) * p + c[2];
+        let t = |i: usize| map[s.types[i]];
+        let mut rho = vec![0.0; n];
+        for &(i, j, _, r) in &pairs {
+            let (m, p) = look(r);
+            rho[i] += val(&eam.rhor[eam.rhor_idx[t(j)][t(i)]][m], p);
+        }
+        let mut e = 0.0;
+        let mut fp = vec![0.0; n];
+        for i in 0..n {
+            let (phi, d) = eam.embed(t(i), rho[i]);
+            e += phi;
+            fp[i] = d;
+        }
+        let mut f = vec![[0.0; 3]; n];
+        for &(i, j, d, r) in &pairs {
+            let (m, p) = look(r);
+            let z = &eam.z2r[eam.z2r_idx[t(i)][t(j)]][m];
+            let phi = val(z, p) / r;
+            let phip = der(z, p) / r - phi / r;
+            e += 0.5 * phi;
+            // dE/dr_ij from this ordered pair: embedding of i through f_{j->i}, half the pair term.
+            let dfi = fp[i] * der(&eam.rhor[eam.rhor_idx[t(j)][t(i)]][m], p) + 0.5 * phip;
+            for k in 0..3 {
+                f[i][k] += dfi * d[k] / r;
+                f[j][k] -= dfi * d[k] / r;
+            }
+        }
+        (e, f)
+    }
+
+    fn check(name: &str, s: &Structure) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("potentials").join(name);
+        let eam = Eam::from_file(&path).unwrap();
+        let map = crate::potential::bind_species(&eam, &s.species).unwrap();
+        let (eb, fb) = brute_force(&eam, s, &map);
+        let mut calc = Calculator::new(Arc::new(eam));
+        let (e, f) = calc.energy_forces(s).unwrap();
+        assert!((e - eb).abs() < 1e-9 * s.len() as f64, "{name}: {e} vs {eb}");
+        let df = f
+            .iter()
+            .zip(&fb)
+            .flat_map(|(a, b)| (0..3).map(move |k| (a[k] - b[k]).abs()))
+            .fold(0.0, f64::max);
+        assert!(df < 1e-10, "{name}: forces differ by {df}");
+    }
+
+    fn random_alloy(cell: Cell, n: usize, seed: u64, zfrac: (f64, f64)) -> Structure {
+        // Random positions with a hard-core rejection at 2.2 Å (minimum image over all images).
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut pos: Vec<[f64; 3]> = Vec::new();
+        let mut symbols = Vec::new();
+        while pos.len() < n {
+            let x = cell.cartesian([rng.random(), rng.random(), rng.random_range(zfrac.0..zfrac.1)]);
+            if pos.iter().all(|p| cell.distance(*p, x) > 2.2) {
+                pos.push(x);
+                symbols.push(if rng.random::<f64>() < 0.5 { "Cu" } else { "Zr" });
+            }
+        }
+        Structure::from_symbols(cell, &symbols, pos).unwrap()
+    }
+
+    #[test]
+    fn neighbour_list_equals_brute_force_in_a_small_triclinic_cell() {
+        // Cutoff 7.6 Å against a cell about 9 Å wide: many images of every atom interact.
+        let cell = Cell::new([9.0, 0.0, 0.0], [2.0, 8.5, 0.0], [-1.5, 1.0, 9.5], [0.0; 3], [true; 3]).unwrap();
+        check("CuZr_mm.eam.fs", &random_alloy(cell, 30, 1, (0.0, 1.0)));
+    }
+
+    #[test]
+    fn neighbour_list_equals_brute_force_in_a_slab() {
+        let cell = Cell::new(
+            [11.0, 0.0, 0.0],
+            [0.0, 11.0, 0.0],
+            [0.0, 0.0, 30.0],
+            [0.0; 3],
+            [true, true, false],
+        )
+        .unwrap();
+        // A 10 Å thick film in the middle of 30 Å: vacuum above and below.
+        let mut s = random_alloy(cell, 40, 2, (1.0 / 3.0, 2.0 / 3.0));
+        check("CuZr_mm.eam.fs", &s);
+        s.species = vec!["Cu".into(), "Cu".into()];
+        check("Cu_mishin1.eam.alloy", &s);
+        check("Cu_u3.eam", &s);
     }
 }
