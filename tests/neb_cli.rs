@@ -13,10 +13,13 @@ use std::process::Command;
 
 fn potential() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [root.join("potentials/Cu_u3.eam"), root.join("../shared/potentials/Cu_u3.eam")]
-        .into_iter()
-        .find(|p| p.exists())
-        .expect("Cu_u3.eam")
+    [
+        root.join("potentials/Cu_u3.eam"),
+        root.join("../shared/potentials/Cu_u3.eam"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .expect("Cu_u3.eam")
 }
 
 fn endpoints() -> (Structure, Structure) {
@@ -27,8 +30,14 @@ fn endpoints() -> (Structure, Structure) {
 }
 
 fn pelx(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pelx")).args(args).output().expect("pelx runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(env!("CARGO_BIN_EXE_pelx"))
+        .args(args)
+        .output()
+        .expect("pelx runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -72,12 +81,21 @@ fn neb_writes_path_json_and_the_saddle() {
     };
     let lib = neb(&ini, &fin, pelx::potential::load(&[pot.as_path()]).unwrap(), &opts).unwrap();
     let barrier = j["barrier_forward"].as_f64().unwrap();
-    assert!((barrier - lib.barrier_forward).abs() < 1e-9, "{barrier} vs {}", lib.barrier_forward);
+    assert!(
+        (barrier - lib.barrier_forward).abs() < 1e-9,
+        "{barrier} vs {}",
+        lib.barrier_forward
+    );
     // A symmetric hop: forward and reverse barriers agree, the saddle is the middle image.
     assert!((barrier - j["barrier_reverse"].as_f64().unwrap()).abs() < 1e-6);
     assert_eq!(j["saddle_index"], 3);
     // Force calls: per image, summing to the total; every image evaluated once per step.
-    let per: Vec<u64> = j["force_calls"]["per_image"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    let per: Vec<u64> = j["force_calls"]["per_image"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
     assert_eq!(per.iter().sum::<u64>(), j["force_calls"]["total"].as_u64().unwrap());
     assert!(per.iter().all(|&c| c == j["steps"].as_u64().unwrap() + 1));
     // The saddle beside PATH.json, with its energy.
@@ -104,11 +122,26 @@ fn neb_rejects_mismatched_and_identical_endpoints() {
     let short = with_vacancy(&fin, 5).unwrap();
     let b = dir.path().join("short.extxyz");
     write_structure(&b, &short, None, &WriteOptions::default()).unwrap();
-    let (code, stderr) = pelx(&["neb", a.to_str().unwrap(), b.to_str().unwrap(), "-p", pot.to_str().unwrap()]);
+    let (code, stderr) = pelx(&[
+        "neb",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "-p",
+        pot.to_str().unwrap(),
+    ]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("different numbers of atoms: 107 (initial) and 106"), "{stderr}");
+    assert!(
+        stderr.contains("different numbers of atoms: 107 (initial) and 106"),
+        "{stderr}"
+    );
     // The same structure twice.
-    let (code, stderr) = pelx(&["neb", a.to_str().unwrap(), a.to_str().unwrap(), "-p", pot.to_str().unwrap()]);
+    let (code, stderr) = pelx(&[
+        "neb",
+        a.to_str().unwrap(),
+        a.to_str().unwrap(),
+        "-p",
+        pot.to_str().unwrap(),
+    ]);
     assert_eq!(code, 2);
     assert!(stderr.contains("same configuration"), "{stderr}");
     // A band that cannot converge in 3 steps: PATH.json says so and the exit status is 1.

@@ -120,17 +120,44 @@ fn vacancy_hop_cu_mishin_matches_lammps_and_ase() {
 fn vacancy_hop_quick() {
     let name = std::env::var("POT").unwrap_or("Cu_u3.eam".into());
     let env = |k: &str| std::env::var(k).ok().map(|v| v.parse::<f64>().unwrap());
-    let mut o = NebOptions { images: 7, climb: true, check_curvature: false, ..NebOptions::default() };
-    if let Some(v) = env("LINEAR") { if v != 0.0 { o.interpolation = Interpolation::Linear; } }
-    if let Some(v) = env("CLIMB_AFTER") { o.climb_after = if v > 0.0 { Some(v) } else { None }; }
-    if let Some(v) = env("MAXSTEP") { o.max_step = v; }
-    if let Some(v) = env("DT") { o.fire.dt = v; }
-    if let Some(v) = env("DTMAX") { o.fire.dt_max = v; }
-    if let Some(v) = env("NMIN") { o.fire.n_min = v as u32; }
-    if let Some(v) = env("FINC") { o.fire.f_inc = v; }
-    if let Some(v) = env("ASTART") { o.fire.alpha_start = v; }
-    if let Some(v) = env("K") { o.spring = v; }
-    if let Some(v) = env("FMAX") { o.fmax = v; }
+    let mut o = NebOptions {
+        images: 7,
+        climb: true,
+        check_curvature: false,
+        ..NebOptions::default()
+    };
+    if let Some(v) = env("LINEAR") {
+        if v != 0.0 {
+            o.interpolation = Interpolation::Linear;
+        }
+    }
+    if let Some(v) = env("CLIMB_AFTER") {
+        o.climb_after = if v > 0.0 { Some(v) } else { None };
+    }
+    if let Some(v) = env("MAXSTEP") {
+        o.max_step = v;
+    }
+    if let Some(v) = env("DT") {
+        o.fire.dt = v;
+    }
+    if let Some(v) = env("DTMAX") {
+        o.fire.dt_max = v;
+    }
+    if let Some(v) = env("NMIN") {
+        o.fire.n_min = v as u32;
+    }
+    if let Some(v) = env("FINC") {
+        o.fire.f_inc = v;
+    }
+    if let Some(v) = env("ASTART") {
+        o.fire.alpha_start = v;
+    }
+    if let Some(v) = env("K") {
+        o.spring = v;
+    }
+    if let Some(v) = env("FMAX") {
+        o.fmax = v;
+    }
     let (ini, fin) = endpoints(4);
     run_with(&name, &ini, &fin, o);
 }

@@ -226,7 +226,10 @@ pub fn run(a: &NebArgs) -> anyhow::Result<ExitCode> {
                 energy: Some(img.energy),
                 info: vec![
                     ("neb_image".to_string(), k.to_string()),
-                    ("reaction_coordinate".to_string(), format!("{:.10}", img.reaction_coordinate)),
+                    (
+                        "reaction_coordinate".to_string(),
+                        format!("{:.10}", img.reaction_coordinate),
+                    ),
                 ],
                 append: k > 0,
                 ..WriteOptions::default()

@@ -166,7 +166,10 @@ impl NebOptions {
         positive("idpp_fmax", self.idpp_fmax)?;
         positive("curvature.step", self.curvature.step)?;
         if !(self.skin >= 0.0 && self.skin.is_finite()) {
-            return Err(Error::invalid(format!("NEB option skin must be >= 0, got {}", self.skin)));
+            return Err(Error::invalid(format!(
+                "NEB option skin must be >= 0, got {}",
+                self.skin
+            )));
         }
         if !(self.curvature.negative_tol >= 0.0 && self.curvature.negative_tol.is_finite()) {
             return Err(Error::invalid("NEB option curvature.negative_tol must be >= 0"));
@@ -676,6 +679,19 @@ struct BandOutcome {
     maxes: Vec<f64>,
     /// Unit tangents at the last evaluation (m · dim).
     tangents: Vec<f64>,
+    /// Why the relaxation was abandoned early (a climbing image running away).
+    abandoned: Option<String>,
+}
+
+/// The energy above which a climbing image counts as running away: the highest image's energy
+/// when climbing starts plus the barrier it then shows over the lower endpoint (at least 1 eV).
+/// A climbing image normally rises by a fraction of the barrier; on a band too coarse for a
+/// curved path it can instead climb the wall that the chord between its neighbours cuts
+/// through, without bound.
+fn climb_ceiling(band: &Band) -> f64 {
+    let top = band.e.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let base = band.end_energies[0].min(band.end_energies[1]);
+    top + (top - base).max(1.0)
 }
 
 /// Relaxes the band with FIRE on all intermediate images at once until the largest per-atom
@@ -700,9 +716,33 @@ fn relax_band(
     let mut tangents = vec![0.0; m * dim];
     let mut climbing = climb == Climb::FromStart;
     let mut climb_started = climbing.then_some(0);
+    // Energy of the highest image when climbing starts, and how far above it the climber may
+    // go before it counts as running away (see `climb_ceiling`).
+    let mut ceiling = climbing.then(|| climb_ceiling(band));
     let mut steps = 0;
     loop {
         let climber = climbing.then(|| band.highest());
+        if let (Some(c), Some(limit)) = (climber, ceiling) {
+            let e = band.e[c - 1];
+            if e > limit {
+                let why = format!(
+                    "the climbing image ran away (image {c} rose to {:.4} eV above the initial endpoint, past {:.4} eV): \
+                     the band is too coarse for this path; use more images or stiffer springs",
+                    e - band.end_energies[0],
+                    limit - band.end_energies[0]
+                );
+                let maxes = band_forces(band, springs, climber, &mut neb, &mut tangents);
+                return Ok(BandOutcome {
+                    steps,
+                    converged: false,
+                    climber,
+                    climb_started,
+                    maxes,
+                    tangents,
+                    abandoned: Some(why),
+                });
+            }
+        }
         let maxes = band_forces(band, springs, climber, &mut neb, &mut tangents);
         let fm = maxes.iter().copied().fold(0.0, f64::max);
         if let Climb::Below(threshold) = climb {
@@ -710,6 +750,7 @@ fn relax_band(
                 // The climbing image's force changes at once: restart the dynamics from rest.
                 climbing = true;
                 climb_started = Some(steps);
+                ceiling = Some(climb_ceiling(band));
                 state.reset();
                 tracing::debug!(step = steps, fmax = fm, "NEB: climbing image switched on");
                 continue;
@@ -727,6 +768,7 @@ fn relax_band(
                 climb_started,
                 maxes,
                 tangents,
+                abandoned: None,
             });
         }
         // Images already below fmax (other than the climber) are held still: their true forces
@@ -910,6 +952,78 @@ pub fn neb(initial: &Structure, final_: &Structure, ff: Arc<dyn ForceField>, opt
     run.finish(opts)
 }
 
+/// The initial band between two structures as [`neb`] builds it (without relaxing the
+/// endpoints): `opts.images` intermediate images by `opts.interpolation`, endpoints included,
+/// positions continuous along the band. For inspecting or editing a path before
+/// [`neb_from_path`].
+pub fn interpolate(initial: &Structure, final_: &Structure, opts: &NebOptions) -> Result<Vec<Structure>> {
+    opts.validate()?;
+    let aligned = align_endpoints(initial, final_)?;
+    let x = linear_images(initial.flat(), aligned.flat(), opts.images);
+    let template = initial.clone();
+    let mut band = Band {
+        dim: 3 * initial.len(),
+        m: opts.images,
+        ends: [initial.flat().to_vec(), aligned.flat().to_vec()],
+        end_energies: [0.0; 2],
+        end_forces: [vec![0.0; 3 * initial.len()], vec![0.0; 3 * initial.len()]],
+        e: vec![0.0; opts.images],
+        f: vec![0.0; opts.images * 3 * initial.len()],
+        x,
+    };
+    if opts.interpolation == Interpolation::Idpp {
+        idpp_band(&template, &mut band, opts)?;
+    }
+    Ok((0..opts.images + 2)
+        .map(|i| {
+            let mut s = template.clone();
+            s.flat_mut().copy_from_slice(band.image(i));
+            s
+        })
+        .collect())
+}
+
+/// Relaxes the intermediate images of `band` on the IDPP objective (in place); returns the
+/// number of steps and whether it met `opts.idpp_fmax`.
+fn idpp_band(template: &Structure, band: &mut Band, opts: &NebOptions) -> Result<(usize, bool)> {
+    let m = band.m;
+    let mut end = template.clone();
+    end.flat_mut().copy_from_slice(&band.ends[1]);
+    let mut start = template.clone();
+    start.flat_mut().copy_from_slice(&band.ends[0]);
+    let pairs = Arc::new(IdppPairs::new(&start, &end, opts.idpp_cutoff)?);
+    let fields: Vec<Arc<dyn ForceField>> = (1..=m)
+        .map(|k| {
+            Arc::new(IdppField {
+                pairs: pairs.clone(),
+                t: k as f64 / (m + 1) as f64,
+            }) as Arc<dyn ForceField>
+        })
+        .collect();
+    let mut idpp = Band {
+        end_energies: [0.0; 2],
+        end_forces: [vec![0.0; band.dim], vec![0.0; band.dim]],
+        ..band.clone()
+    };
+    let mut images = Images::new(template, fields, 0.0);
+    let springs = Springs {
+        k: opts.spring,
+        k_min: None,
+    };
+    let out = relax_band(
+        &mut idpp,
+        &mut images,
+        springs,
+        Climb::Never,
+        opts.idpp_fmax,
+        opts.idpp_max_steps,
+        opts.max_step,
+        opts.fire,
+    )?;
+    band.x = idpp.x;
+    Ok((out.steps, out.converged))
+}
+
 /// Climbing-image NEB from a given band: `path[0]` and `path[last]` are the endpoints (taken as
 /// they are, not relaxed), the structures between them the initial intermediate images (at
 /// least one). Every image must hold the same atoms in the same cell; positions are made
@@ -991,46 +1105,14 @@ impl NebRun {
 
     /// Replaces the (linear) band by its IDPP relaxation.
     fn idpp(&mut self, opts: &NebOptions) -> Result<()> {
-        let m = self.band.m;
-        let mut end = self.template.clone();
-        end.flat_mut().copy_from_slice(&self.band.ends[1]);
-        let pairs = Arc::new(IdppPairs::new(&self.template, &end, opts.idpp_cutoff)?);
-        let fields: Vec<Arc<dyn ForceField>> = (1..=m)
-            .map(|k| {
-                Arc::new(IdppField {
-                    pairs: pairs.clone(),
-                    t: k as f64 / (m + 1) as f64,
-                }) as Arc<dyn ForceField>
-            })
-            .collect();
-        let mut idpp = Band {
-            end_energies: [0.0; 2],
-            end_forces: [vec![0.0; self.band.dim], vec![0.0; self.band.dim]],
-            ..self.band.clone()
-        };
-        let mut images = Images::new(&self.template, fields, 0.0);
-        let springs = Springs {
-            k: opts.spring,
-            k_min: None,
-        };
-        let out = relax_band(
-            &mut idpp,
-            &mut images,
-            springs,
-            Climb::Never,
-            opts.idpp_fmax,
-            opts.idpp_max_steps,
-            opts.max_step,
-            opts.fire,
-        )?;
-        if !out.converged {
+        let (steps, converged) = idpp_band(&self.template, &mut self.band, opts)?;
+        if !converged {
             self.warnings.push(format!(
-                "IDPP interpolation stopped after {} steps above its tolerance {}",
-                out.steps, opts.idpp_fmax
+                "IDPP interpolation stopped after {steps} steps above its tolerance {}",
+                opts.idpp_fmax
             ));
         }
-        self.idpp_steps = Some(out.steps);
-        self.band.x = idpp.x;
+        self.idpp_steps = Some(steps);
         Ok(())
     }
 
@@ -1097,6 +1179,9 @@ impl NebRun {
             })
             .collect();
         let mut warnings = std::mem::take(&mut self.warnings);
+        if let Some(why) = &out.abandoned {
+            warnings.push(why.clone());
+        }
         for i in 1..=m {
             if energies[i] < energies[i - 1] && energies[i] < energies[i + 1] {
                 warnings.push(format!(
