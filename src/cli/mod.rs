@@ -6,6 +6,7 @@ mod convert;
 mod energy;
 mod fie;
 mod kmc;
+mod neb;
 mod relax;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +49,9 @@ pub enum Command {
     /// Kinetic Monte Carlo estimates of the diffusion correlation factor f (lattices, what-if landscapes).
     #[command(after_help = kmc::EXAMPLES)]
     Kmc(kmc::KmcArgs),
+    /// Climbing-image nudged elastic band between two minima: barriers, energy profile, saddle.
+    #[command(after_help = neb::EXAMPLES)]
+    Neb(neb::NebArgs),
 }
 
 /// Installs the stderr log subscriber (only `main` does this; the library only emits events).
@@ -80,5 +84,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Relax(a) => relax::run(a),
         Command::Fie(a) => fie::run(a).map(|()| ExitCode::SUCCESS),
         Command::Kmc(a) => kmc::run(a),
+        Command::Neb(a) => neb::run(a),
     }
 }

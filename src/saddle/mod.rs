@@ -1,1 +1,4 @@
 //! Saddle searches: Lanczos lowest mode, ART nouveau, climbing-image NEB.
+
+pub mod idpp;
+pub mod neb;
