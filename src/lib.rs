@@ -38,5 +38,6 @@ pub mod units;
 
 pub mod bench;
 pub mod catalog;
+pub mod diffusion;
 
 pub use error::{Error, Result};

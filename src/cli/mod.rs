@@ -3,6 +3,7 @@
 mod bench;
 mod common;
 mod convert;
+mod decompose;
 mod energy;
 mod fie;
 mod kmc;
@@ -43,6 +44,9 @@ pub enum Command {
     #[command(after_help = convert::EXAMPLES)]
     Convert(convert::ConvertArgs),
     Fie(fie::FieArgs),
+    /// Diffusion decomposition D = D_RW x f of MD trajectories (and Arrhenius fits).
+    #[command(after_help = decompose::EXAMPLES)]
+    Decompose(decompose::DecomposeArgs),
     /// Speed measurements (pelx and LAMMPS side by side).
     #[command(after_help = bench::EXAMPLES)]
     Bench(bench::BenchArgs),
@@ -85,5 +89,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Fie(a) => fie::run(a).map(|()| ExitCode::SUCCESS),
         Command::Kmc(a) => kmc::run(a),
         Command::Neb(a) => neb::run(a),
+        Command::Decompose(a) => decompose::run(a),
     }
 }
