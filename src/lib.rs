@@ -34,4 +34,7 @@ pub mod units;
 pub mod bench;
 pub mod catalog;
 
+pub mod analysis;
+pub mod network;
+
 pub use error::{Error, Result};
