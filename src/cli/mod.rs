@@ -4,6 +4,7 @@ mod bench;
 mod common;
 mod convert;
 mod energy;
+mod fie;
 mod relax;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +40,7 @@ pub enum Command {
     /// Convert a structure between extended XYZ, LAMMPS data and LAMMPS dump.
     #[command(after_help = convert::EXAMPLES)]
     Convert(convert::ConvertArgs),
+    Fie(fie::FieArgs),
     /// Speed measurements (pelx and LAMMPS side by side).
     #[command(after_help = bench::EXAMPLES)]
     Bench(bench::BenchArgs),
@@ -72,5 +74,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(a) => bench::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Relax(a) => relax::run(a),
+        Command::Fie(a) => fie::run(a).map(|()| ExitCode::SUCCESS),
     }
 }
