@@ -359,11 +359,17 @@ fn check_events(c: &Catalog) -> Result<()> {
     Ok(())
 }
 
-/// Test helpers: small synthetic catalogs.
+/// Test helpers: small synthetic catalogs, and the generators of the fixture catalogs in
+/// `tests/fixtures/catalogs/` (see its README).
 #[cfg(test)]
 pub(crate) mod testing {
+    use crate::analysis::spectrum::{ExpSpectrum, FieSpectrum};
     use crate::catalog::{CatalogWriter, Event, Record, RunRecord, SCHEMA};
-    use std::path::Path;
+    use crate::structure::io::{read_structure, write_structure, ReadOptions, WriteOptions};
+    use crate::structure::{Cell, Structure};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use std::path::{Path, PathBuf};
 
     pub fn run(structure_sha256: &str, natoms: usize, e_initial: f64) -> RunRecord {
         RunRecord {
@@ -424,6 +430,121 @@ pub(crate) mod testing {
         for e in events {
             w.append(&Record::Event(Box::new(e.clone()))).unwrap();
         }
+    }
+
+    /// Writes a structure and returns the content hash of what reads back.
+    pub fn save(path: &Path, s: &Structure) -> String {
+        write_structure(path, s, None, &WriteOptions::default()).unwrap();
+        read_structure(path, &ReadOptions::default()).unwrap().content_hash()
+    }
+
+    /// Energy of the starting minimum S of the network fixture, eV.
+    pub const NETWORK_E0: f64 = -100.0;
+
+    /// The network fixture: a landscape with known minima, saddles and duplicates, seen from
+    /// two shards of one campaign (`net-s0.jsonl`, `net-s1.jsonl`, from structure `S.extxyz`)
+    /// and from a second campaign (`net-a.jsonl`) started in one of the minima the first found
+    /// (`T.extxyz`). Returns (catalogs, structures).
+    ///
+    /// Minima (energies relative to S): S 0, A +0.2 (atom 1 moved +1.0 Å in x), B -0.2 (atoms
+    /// 2 and 3), C +0.2 (atom 5: A's energy, another atom), D -0.1 (atom 8), E +0.1 (from A,
+    /// atom 7). Saddles: s1 and s2 between S and A, one each S-B, S-C, S-D, A-E. Events: s1 four
+    /// times (three from S, one with 0.01 Å and 0.1 meV of noise, one back from A), S-B twice,
+    /// one self-loop (0.05 Å from S) and one event that does not reconnect.
+    pub fn network_fixture(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+        let e0 = NETWORK_E0;
+        let cell = Cell::orthorhombic(20.0, 20.0, 20.0).unwrap();
+        let p = (0..10).map(|i| [1.0 + 1.9 * i as f64, 10.0, 10.0]).collect();
+        let s = Structure::from_symbols(cell, &["Cu"; 10], p).unwrap();
+        let mut t = s.clone();
+        t.positions[1][0] += 1.0; // minimum A as a starting structure
+        let (ps, pt) = (dir.join("S.extxyz"), dir.join("T.extxyz"));
+        let (hs, ht) = (save(&ps, &s), save(&pt, &t));
+        let x = |v: f64| [v, 0.0, 0.0];
+        let a = vec![(1, x(1.0))];
+        let s1 = vec![(1, x(0.4))];
+        let s2 = vec![(1, x(0.5)), (0, [0.0, 0.3, 0.0])];
+        let b = vec![(2, [0.0, 1.2, 0.0]), (3, x(0.5))];
+        let sb = vec![(2, [0.0, 0.6, 0.0]), (3, x(0.2))];
+        let mut shard0 = vec![
+            event(0, e0, 0.5, 0.3, s1.clone(), a.clone()),
+            event(1, e0, 0.5001, 0.3001, vec![(1, x(0.41))], vec![(1, x(1.01))]),
+            event(2, e0, 0.7, 0.5, s2, a.clone()),
+            event(3, e0, 0.4, 0.6, sb.clone(), b.clone()),
+            event(4, e0, 0.5, 0.3, vec![(5, x(0.4))], vec![(5, x(1.0))]),
+            event(5, e0, 0.3, 0.2999, vec![(1, x(0.2))], vec![(1, x(0.05))]),
+            event(6, e0, 0.9, 0.9, vec![(9, x(0.3))], vec![(9, x(0.6))]),
+            event(7, e0, 0.4, 0.6, sb, b),
+        ];
+        shard0[6].reconnects = false;
+        let shard1 = vec![
+            event(8, e0, 0.5, 0.3, s1, a),
+            event(9, e0, 0.8, 0.9, vec![(8, x(0.3))], vec![(8, x(0.7))]),
+        ];
+        let ea = e0 + 0.2;
+        let from_a = vec![
+            event(0, ea, 0.3, 0.5, vec![(1, x(-0.6))], vec![(1, x(-1.0))]),
+            event(1, ea, 0.35, 0.25, vec![(7, x(0.5))], vec![(7, x(0.9))]),
+        ];
+        let mut catalogs = Vec::new();
+        for (name, h, e_init, events) in [
+            ("net-s0.jsonl", &hs, e0, shard0),
+            ("net-s1.jsonl", &hs, e0, shard1),
+            ("net-a.jsonl", &ht, ea, from_a),
+        ] {
+            let path = dir.join(name);
+            let mut r = run(h, 10, e_init);
+            r.structure = if h == &hs { "S.extxyz".into() } else { "T.extxyz".into() };
+            if name == "net-a.jsonl" {
+                r.seed = 2;
+            }
+            write(&path, &r, &events);
+            catalogs.push(path);
+        }
+        (catalogs, vec![ps, pt])
+    }
+
+    /// Parameters of the spectrum fixture: FIE eq. (3) with W = 0.12, m = 0.9 eV and FIE's
+    /// e_A = 0.5, s = 0.49 eV; eq. (5) with e_R = 0.32 eV.
+    pub const FIE_TRUTH: (f64, f64, f64, f64, f64) = (0.12, 0.9, 0.5, 0.49, 0.32);
+
+    /// The spectrum fixture: `n` events on a 20-atom Cu12Zr8 structure (`CuZr20.extxyz`), E_fw
+    /// and E_rev drawn independently from [`FIE_TRUTH`], the most displaced atom uniform over
+    /// the atoms and its displacement uniform in [0.3, 3.3] Å, a second atom moved half as far.
+    /// Returns (catalog, structure).
+    pub fn spectrum_fixture(dir: &Path, name: &str, n: usize, seed: u64) -> (PathBuf, PathBuf) {
+        let cell = Cell::orthorhombic(12.0, 12.0, 12.0).unwrap();
+        let mut p = Vec::new();
+        for i in 0..20 {
+            p.push([1.0 + 2.4 * (i % 5) as f64, 1.5 + 3.0 * ((i / 5) % 4) as f64, 6.0]);
+        }
+        let symbols: Vec<&str> = (0..20).map(|i| if i % 5 < 3 { "Cu" } else { "Zr" }).collect();
+        let s = Structure::from_symbols(cell, &symbols, p).unwrap();
+        let sp = dir.join("CuZr20.extxyz");
+        let h = save(&sp, &s);
+        let (w, m, e_a, sw, e_r) = FIE_TRUTH;
+        let act = FieSpectrum::new(w, m, e_a, sw).unwrap();
+        let rel = ExpSpectrum::new(e_r).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let e0 = -95.0;
+        let round = |v: f64| (v * 1e6).round() / 1e6;
+        let events: Vec<Event> = (0..n as u64)
+            .map(|task| {
+                let e_fw = round(act.sample(&mut rng));
+                let e_rev = round(rel.sample(&mut rng)).min(e_fw + 2.0);
+                let atom = rng.random_range(0..20u32);
+                let other = (atom + 1 + rng.random_range(0..19u32)) % 20;
+                let d = round(0.3 + 3.0 * rng.random::<f64>());
+                let fin = vec![(atom, [d, 0.0, 0.0]), (other, [0.0, round(0.5 * d), 0.0])];
+                let sad = vec![(atom, [round(0.4 * d), 0.0, 0.0])];
+                event(task, e0, e_fw, e_rev, sad, fin)
+            })
+            .collect();
+        let mut r = run(&h, 20, e0);
+        r.structure = "CuZr20.extxyz".into();
+        let path = dir.join(name);
+        write(&path, &r, &events);
+        (path, sp)
     }
 }
 

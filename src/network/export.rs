@@ -30,7 +30,7 @@ fn num(x: f64) -> String {
 }
 
 /// Writes GraphML 1.0 (http://graphml.graphdrawing.org/).
-pub fn write_graphml<W: Write>(net: &Network, out: &mut W) -> std::io::Result<()> {
+pub fn write_graphml<W: Write + ?Sized>(net: &Network, out: &mut W) -> std::io::Result<()> {
     let g = &net.graph;
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
@@ -82,7 +82,7 @@ pub fn write_graphml<W: Write>(net: &Network, out: &mut W) -> std::io::Result<()
 /// Writes a Graphviz DOT graph: nodes labelled with their energy relative to the lowest
 /// starting minimum, edges with "E_fw / E_rev" (eV); starting minima drawn as boxes. The raw
 /// numbers are attributes too (`energy`, `e_saddle`, `e_fw`, `e_rev`, `multiplicity`).
-pub fn write_dot<W: Write>(net: &Network, out: &mut W) -> std::io::Result<()> {
+pub fn write_dot<W: Write + ?Sized>(net: &Network, out: &mut W) -> std::io::Result<()> {
     let g = &net.graph;
     let e0 = net
         .initial_nodes

@@ -3,28 +3,12 @@
 
 use super::export::{write_dot, write_graphml};
 use super::*;
-use crate::analysis::catalogs::testing::{event, run, write};
+use crate::analysis::catalogs::testing::{network_fixture, NETWORK_E0};
 use crate::analysis::catalogs::SetOptions;
-use crate::structure::io::{read_structure, write_structure, ReadOptions, WriteOptions};
-use crate::structure::{Cell, Structure};
-use std::path::{Path, PathBuf};
+use crate::structure::io::ReadOptions;
+use std::path::PathBuf;
 
-const E0: f64 = -100.0;
-
-/// The starting structure S: 10 Cu atoms on a line in a 20 Å box.
-fn structure_s() -> Structure {
-    let cell = Cell::orthorhombic(20.0, 20.0, 20.0).unwrap();
-    let p = (0..10).map(|i| [1.0 + 1.9 * i as f64, 10.0, 10.0]).collect();
-    Structure::from_symbols(cell, &["Cu"; 10], p).unwrap()
-}
-
-/// Writes a structure and returns (path, content hash of what reads back).
-fn save(dir: &Path, name: &str, s: &Structure) -> (PathBuf, String) {
-    let p = dir.join(name);
-    write_structure(&p, s, None, &WriteOptions::default()).unwrap();
-    let back = read_structure(&p, &ReadOptions::default()).unwrap();
-    (p, back.content_hash())
-}
+const E0: f64 = NETWORK_E0;
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -32,61 +16,14 @@ struct Fixture {
     structures: Vec<PathBuf>,
 }
 
-/// Minima (energies relative to S): S 0, A +0.2 (atom 1 moved +1.0 Å in x), B -0.2 (atoms 2
-/// and 3), C +0.2 (atom 5: A's energy, other atoms), D -0.1 (atom 8), E +0.1 (A, then atom 7).
-/// Saddles: s1 and s2 between S and A, one each S-B, S-C, S-D, A-E.
+/// See [`network_fixture`] for the landscape.
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let s = structure_s();
-    let mut t = s.clone();
-    t.positions[1][0] += 1.0; // minimum A as a starting structure
-    let (ps, hs) = save(dir.path(), "S.extxyz", &s);
-    let (pt, ht) = save(dir.path(), "T.extxyz", &t);
-    let x = |v: f64| [v, 0.0, 0.0];
-    let a = vec![(1, x(1.0))];
-    let s1 = vec![(1, x(0.4))];
-    let s2 = vec![(1, x(0.5)), (0, [0.0, 0.3, 0.0])];
-    let b = vec![(2, [0.0, 1.2, 0.0]), (3, x(0.5))];
-    let sb = vec![(2, [0.0, 0.6, 0.0]), (3, x(0.2))];
-    let mut shard0 = vec![
-        event(0, E0, 0.5, 0.3, s1.clone(), a.clone()),
-        // s1 again, with 0.01 Å and 0.1 meV of noise.
-        event(1, E0, 0.5001, 0.3001, vec![(1, x(0.41))], vec![(1, x(1.01))]),
-        event(2, E0, 0.7, 0.5, s2, a.clone()),
-        event(3, E0, 0.4, 0.6, sb.clone(), b.clone()),
-        // Same energy as A, different atom: a different minimum.
-        event(4, E0, 0.5, 0.3, vec![(5, x(0.4))], vec![(5, x(1.0))]),
-        // Back in S (0.05 Å away): a self-loop.
-        event(5, E0, 0.3, 0.2999, vec![(1, x(0.2))], vec![(1, x(0.05))]),
-        event(6, E0, 0.9, 0.9, vec![(9, x(0.3))], vec![(9, x(0.6))]),
-        event(7, E0, 0.4, 0.6, sb, b),
-    ];
-    shard0[6].reconnects = false;
-    let shard1 = vec![
-        event(8, E0, 0.5, 0.3, s1, a),
-        event(9, E0, 0.8, 0.9, vec![(8, x(0.3))], vec![(8, x(0.7))]),
-    ];
-    let ea = E0 + 0.2;
-    let from_a = vec![
-        // From A back to S over s1 (displacements relative to A).
-        event(0, ea, 0.3, 0.5, vec![(1, x(-0.6))], vec![(1, x(-1.0))]),
-        event(1, ea, 0.35, 0.25, vec![(7, x(0.5))], vec![(7, x(0.9))]),
-    ];
-    let mut catalogs = Vec::new();
-    for (name, h, e_init, events) in [("s0.jsonl", &hs, E0, shard0), ("s1.jsonl", &hs, E0, shard1), ("a.jsonl", &ht, ea, from_a)] {
-        let p = dir.path().join(name);
-        let mut r = run(h, 10, e_init);
-        r.structure = if h == &hs { "S.extxyz".into() } else { "T.extxyz".into() };
-        if name == "a.jsonl" {
-            r.seed = 2;
-        }
-        write(&p, &r, &events);
-        catalogs.push(p);
-    }
+    let (catalogs, structures) = network_fixture(dir.path());
     Fixture {
         _dir: dir,
         catalogs,
-        structures: vec![ps, pt],
+        structures,
     }
 }
 
@@ -120,7 +57,7 @@ fn synthetic_catalogs_give_the_known_graph() {
     // The starting structure of the second campaign is minimum A.
     let g = &net.graph;
     let (s, a) = (net.initial_nodes[0], net.initial_nodes[1]);
-    assert!((g[a].energy - (E0 + 0.2)).abs() < 1e-12 && g[a].initial && g[a].arrivals == 3);
+    assert!((g[a].energy - (E0 + 0.2)).abs() < 1e-12 && g[a].initial && g[a].arrivals == 4);
     // s1 was crossed three times from S and once from A, and carries both barriers.
     let s1 = g
         .edges_connecting(s, a)
@@ -164,8 +101,9 @@ fn tolerances_decide_identity() {
         distance_tol: 0.005,
         ..Default::default()
     };
+    // The near-self-loop (0.05 Å from S) becomes a minimum of its own as well.
     let sum = Network::build(&set, &tight).unwrap().summary();
-    assert_eq!((sum.minima, sum.saddles, sum.self_loops), (5, 5, 0), "{sum:?}");
+    assert_eq!((sum.minima, sum.saddles, sum.self_loops), (6, 6, 0), "{sum:?}");
     // With unconnected events kept, task 6 adds a minimum and a saddle.
     let keep = NetworkOptions {
         keep_unconnected: true,
@@ -195,7 +133,7 @@ fn document_graphml_and_dot_carry_the_graph() {
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/network.schema.json")).unwrap())
             .unwrap();
-    let errors = crate::analysis::schema_check::check(&schema, &serde_json::to_value(&doc).unwrap());
+    let errors = crate::fie::schema_check::check(&schema, &serde_json::to_value(&doc).unwrap());
     assert!(errors.is_empty(), "{errors:#?}");
 
     let mut gml = Vec::new();
