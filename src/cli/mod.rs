@@ -1,10 +1,12 @@
 //! Command-line interface: one file per subcommand; parsing and printing, no physics.
 
+mod asym;
 mod bench;
 mod common;
 mod convert;
 mod energy;
 mod fie;
+mod network;
 mod relax;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +43,12 @@ pub enum Command {
     #[command(after_help = convert::EXAMPLES)]
     Convert(convert::ConvertArgs),
     Fie(fie::FieArgs),
+    /// Basin network of event catalogs: minima as nodes, saddles (both barriers) as edges.
+    #[command(after_help = network::EXAMPLES)]
+    Network(network::NetworkArgs),
+    /// Forward/reverse barrier asymmetry: histograms, statistics, FIE spectrum fits, figures.
+    #[command(after_help = asym::EXAMPLES)]
+    Asym(asym::AsymArgs),
     /// Speed measurements (pelx and LAMMPS side by side).
     #[command(after_help = bench::EXAMPLES)]
     Bench(bench::BenchArgs),
@@ -75,5 +83,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Convert(a) => convert::run(a),
         Command::Relax(a) => relax::run(a),
         Command::Fie(a) => fie::run(a).map(|()| ExitCode::SUCCESS),
+        Command::Network(a) => network::run(a),
+        Command::Asym(a) => asym::run(a),
     }
 }
