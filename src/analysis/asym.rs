@@ -300,9 +300,20 @@ pub fn analyse(set: &CatalogSet, opts: &AsymOptions, provenance: Provenance) -> 
     let j_fw = Grid::covering(sel.e_fw.iter().copied().chain([0.0]), opts.bin2d)?;
     let j_rev = Grid::covering(sel.e_rev.iter().copied().chain([0.0]), opts.bin2d)?;
     let largest = sel.max_displacement.iter().copied().fold(0.0, f64::max);
+    let keeps: Vec<Vec<usize>> = opts
+        .min_displacements
+        .iter()
+        .map(|&d| (0..sel.ids.len()).filter(|&i| sel.max_displacement[i] >= d).collect())
+        .collect();
+    if keeps.iter().all(Vec::is_empty) {
+        return Err(Error::invalid(format!(
+            "no event passes any max-displacement filter ({} Å): the largest max displacement among the {} selected events is {largest:.3} Å",
+            opts.min_displacements.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
+            c.selected
+        )));
+    }
     let mut filters = Vec::with_capacity(opts.min_displacements.len());
-    for &d in &opts.min_displacements {
-        let keep: Vec<usize> = (0..sel.ids.len()).filter(|&i| sel.max_displacement[i] >= d).collect();
+    for (&d, keep) in opts.min_displacements.iter().zip(&keeps) {
         if keep.is_empty() {
             tracing::warn!(
                 "max displacement >= {d} Å leaves no event (largest: {largest:.3} Å of {}): no tables, fits or plots for it",
@@ -350,13 +361,6 @@ pub fn analyse(set: &CatalogSet, opts: &AsymOptions, provenance: Provenance) -> 
             histograms: Some(histograms),
             fits,
         });
-    }
-    if filters.iter().all(|f| f.n_events == 0) {
-        return Err(Error::invalid(format!(
-            "no event passes any max-displacement filter ({} Å): the largest max displacement among the {} selected events is {largest:.3} Å",
-            opts.min_displacements.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
-            c.selected
-        )));
     }
     Ok(AsymDocument {
         schema: SCHEMA.to_string(),
@@ -407,10 +411,11 @@ impl AsymDocument {
     pub fn fie_spectrum_fit(&self, k: usize, sample: &str) -> Result<FieSpectrumFit> {
         let f = &self.filters[k];
         let d = f.min_displacement;
-        let fits = f
-            .fits
-            .as_ref()
-            .ok_or_else(|| Error::invalid(format!("max displacement >= {d} Å has no fits (no events, or no --fit)")))?;
+        let fits = f.fits.as_ref().ok_or_else(|| {
+            Error::invalid(format!(
+                "max displacement >= {d} Å has no fits (no events, or no --fit)"
+            ))
+        })?;
         let a = fits.activation.as_ref().ok_or_else(|| {
             Error::invalid(format!(
                 "max displacement >= {d} Å: no E_A fit ({})",

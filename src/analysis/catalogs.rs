@@ -112,7 +112,8 @@ impl CatalogSet {
                     )));
                 }
             }
-            if !opts.force && (c.run.natoms != first.run.natoms || c.run.potential_sha256 != first.run.potential_sha256) {
+            if !opts.force && (c.run.natoms != first.run.natoms || c.run.potential_sha256 != first.run.potential_sha256)
+            {
                 return Err(Error::invalid(format!(
                     "{} ({} atoms, potential {}) and {} ({} atoms, potential {}) describe different systems ({FORCE_HINT})",
                     first.path.display(),
@@ -128,7 +129,10 @@ impl CatalogSet {
         let mut origins: Vec<Origin> = Vec::new();
         let mut origin_of = Vec::with_capacity(catalogs.len());
         for (k, c) in catalogs.iter().enumerate() {
-            match origins.iter().position(|o| o.structure_sha256 == c.run.structure_sha256) {
+            match origins
+                .iter()
+                .position(|o| o.structure_sha256 == c.run.structure_sha256)
+            {
                 Some(o) => {
                     let e0 = origins[o].e_initial;
                     if (c.run.e_initial - e0).abs() > 1e-6 * e0.abs().max(1.0) && !opts.force {
@@ -176,7 +180,11 @@ impl CatalogSet {
                         let where_ = if j == k {
                             format!("{} holds task {task} twice", c.path.display())
                         } else {
-                            format!("{} and {} both hold task {task}", catalogs[j].path.display(), c.path.display())
+                            format!(
+                                "{} and {} both hold task {task}",
+                                catalogs[j].path.display(),
+                                c.path.display()
+                            )
                         };
                         return Err(Error::invalid(format!(
                             "{where_} of the run with seed {} (overlapping shards, or a catalog merged twice; {FORCE_HINT})",
@@ -212,7 +220,12 @@ impl CatalogSet {
                     format!("{} (no searches recorded)", c.path.display())
                 } else {
                     let r: Vec<String> = reasons.iter().map(|(k, n)| format!("{n} {k}")).collect();
-                    format!("{} ({} failed searches: {})", c.path.display(), c.failures.len(), r.join(", "))
+                    format!(
+                        "{} ({} failed searches: {})",
+                        c.path.display(),
+                        c.failures.len(),
+                        r.join(", ")
+                    )
                 }
             })
             .collect();
@@ -265,13 +278,17 @@ impl CatalogSet {
         for p in explicit {
             let s = read_structure(p, read)?;
             let h = s.content_hash();
-            let o = self.origins.iter().position(|o| o.structure_sha256 == h).ok_or_else(|| {
-                Error::invalid(format!(
-                    "{}: this structure (sha256 {}) is the starting structure of none of the catalogs",
-                    p.display(),
-                    short(&h)
-                ))
-            })?;
+            let o = self
+                .origins
+                .iter()
+                .position(|o| o.structure_sha256 == h)
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "{}: this structure (sha256 {}) is the starting structure of none of the catalogs",
+                        p.display(),
+                        short(&h)
+                    ))
+                })?;
             self.origins[o].structure = Some(s);
         }
         for o in 0..self.origins.len() {
@@ -291,7 +308,11 @@ impl CatalogSet {
                 }
                 match read_structure(&c, read) {
                     Ok(s) if s.content_hash() == self.origins[o].structure_sha256 => {
-                        tracing::info!("starting structure {} found at {}", short(&self.origins[o].structure_sha256), c.display());
+                        tracing::info!(
+                            "starting structure {} found at {}",
+                            short(&self.origins[o].structure_sha256),
+                            c.display()
+                        );
                         self.origins[o].structure = Some(s);
                         break;
                     }
@@ -348,7 +369,10 @@ fn check_events(c: &Catalog) -> Result<()> {
             }
         }
         let check = |list: &[Displacement], what: &str| -> Result<()> {
-            if let Some((i, _)) = list.iter().find(|(i, d)| *i as usize >= n || d.iter().any(|x| !x.is_finite())) {
+            if let Some((i, _)) = list
+                .iter()
+                .find(|(i, d)| *i as usize >= n || d.iter().any(|x| !x.is_finite()))
+            {
                 return Err(bad(format!("{what} lists atom {i} (of {n}) or a non-finite vector")));
             }
             Ok(())
@@ -508,6 +532,39 @@ pub(crate) mod testing {
     /// e_A = 0.5, s = 0.49 eV; eq. (5) with e_R = 0.32 eV.
     pub const FIE_TRUTH: (f64, f64, f64, f64, f64) = (0.12, 0.9, 0.5, 0.49, 0.32);
 
+    /// Writes every fixture of `tests/fixtures/catalogs/` into `dir`.
+    pub fn all_fixtures(dir: &Path) {
+        network_fixture(dir);
+        spectrum_fixture(dir, "fie-sample.jsonl", 1000, 2026);
+        // Bad inputs: an empty file, a catalog whose searches all failed, and a catalog of
+        // another structure.
+        std::fs::write(dir.join("empty.jsonl"), "").unwrap();
+        let mut w = CatalogWriter::create(&dir.join("failures-only.jsonl"), &run("f0", 20, -95.0)).unwrap();
+        for task in 0..3 {
+            w.append(&Record::Failure(crate::catalog::Failure {
+                task,
+                central_atom: task as usize,
+                attempt: 0,
+                seed: task,
+                reason: crate::catalog::FailureReason::NoNegativeMode,
+                detail: "lowest eigenvalue stayed above the threshold".into(),
+                force_calls_total: 500,
+            }))
+            .unwrap();
+        }
+        let other = vec![event(
+            0,
+            -96.0,
+            0.7,
+            0.2,
+            vec![(3, [0.4, 0.0, 0.0])],
+            vec![(3, [1.1, 0.0, 0.0])],
+        )];
+        let mut r = run("other-structure", 20, -96.0);
+        r.structure = "other.extxyz".into();
+        write(&dir.join("other-structure.jsonl"), &r, &other);
+    }
+
     /// The spectrum fixture: `n` events on a 20-atom Cu12Zr8 structure (`CuZr20.extxyz`), E_fw
     /// and E_rev drawn independently from [`FIE_TRUTH`], the most displaced atom uniform over
     /// the atoms and its displacement uniform in [0.3, 3.3] Å, a second atom moved half as far.
@@ -555,13 +612,24 @@ mod tests {
     use crate::catalog::{CatalogWriter, Failure, FailureReason, Record};
 
     fn ev(task: u64) -> Event {
-        event(task, -100.0, 0.5, 0.3, vec![(0, [0.2, 0.0, 0.0])], vec![(0, [0.5, 0.0, 0.0])])
+        event(
+            task,
+            -100.0,
+            0.5,
+            0.3,
+            vec![(0, [0.2, 0.0, 0.0])],
+            vec![(0, [0.5, 0.0, 0.0])],
+        )
     }
 
     #[test]
     fn shards_combine_and_overlaps_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let (a, b, c) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"), dir.path().join("c.jsonl"));
+        let (a, b, c) = (
+            dir.path().join("a.jsonl"),
+            dir.path().join("b.jsonl"),
+            dir.path().join("c.jsonl"),
+        );
         write(&a, &run("S", 4, -100.0), &[ev(0), ev(2)]);
         write(&b, &run("S", 4, -100.0), &[ev(1), ev(3)]);
         write(&c, &run("S", 4, -100.0), &[ev(3), ev(5)]);
@@ -569,25 +637,35 @@ mod tests {
         assert_eq!(set.n_events(), 4);
         assert_eq!(set.origins.len(), 1);
         assert_eq!(set.origins[0].catalogs, vec![0, 1]);
-        let e = CatalogSet::read(&[b.clone(), c.clone()], &SetOptions::default()).unwrap_err().to_string();
+        let e = CatalogSet::read(&[b.clone(), c.clone()], &SetOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("both hold task 3") && e.contains("--force"), "{e}");
         let forced = SetOptions {
             force: true,
             ..Default::default()
         };
         assert_eq!(CatalogSet::read(&[b.clone(), c], &forced).unwrap().n_events(), 4);
-        let e = CatalogSet::read(&[a.clone(), a.clone()], &SetOptions::default()).unwrap_err().to_string();
+        let e = CatalogSet::read(&[a.clone(), a.clone()], &SetOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("same content"), "{e}");
     }
 
     #[test]
     fn different_structures_and_systems_need_force() {
         let dir = tempfile::tempdir().unwrap();
-        let (a, b, c) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"), dir.path().join("c.jsonl"));
+        let (a, b, c) = (
+            dir.path().join("a.jsonl"),
+            dir.path().join("b.jsonl"),
+            dir.path().join("c.jsonl"),
+        );
         write(&a, &run("S", 4, -100.0), &[ev(0)]);
         write(&b, &run("T", 4, -101.0), &[ev(0)]);
         write(&c, &run("U", 5, -101.0), &[ev(0)]);
-        let e = CatalogSet::read(&[a.clone(), b.clone()], &SetOptions::default()).unwrap_err().to_string();
+        let e = CatalogSet::read(&[a.clone(), b.clone()], &SetOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("different structures") && e.contains("--force"), "{e}");
         let several = SetOptions {
             several_structures: true,
@@ -605,7 +683,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("a.jsonl");
         let mut w = CatalogWriter::create(&a, &run("S", 4, -100.0)).unwrap();
-        for (task, reason) in [(0, FailureReason::NoNegativeMode), (1, FailureReason::NoNegativeMode), (2, FailureReason::IterationLimit)] {
+        for (task, reason) in [
+            (0, FailureReason::NoNegativeMode),
+            (1, FailureReason::NoNegativeMode),
+            (2, FailureReason::IterationLimit),
+        ] {
             w.append(&Record::Failure(Failure {
                 task,
                 central_atom: 0,
@@ -619,12 +701,43 @@ mod tests {
         }
         drop(w);
         let e = CatalogSet::read(&[a], &SetOptions::default()).unwrap_err().to_string();
-        assert!(e.contains("no events") && e.contains("3 failed searches: 1 iteration_limit, 2 no_negative_mode"), "{e}");
+        assert!(
+            e.contains("no events") && e.contains("3 failed searches: 1 iteration_limit, 2 no_negative_mode"),
+            "{e}"
+        );
         let b = dir.path().join("b.jsonl");
         write(&b, &run("S", 4, -100.0), &[]);
         let e = CatalogSet::read(&[b], &SetOptions::default()).unwrap_err().to_string();
         assert!(e.contains("no searches recorded"), "{e}");
         assert!(CatalogSet::read(&[], &SetOptions::default()).is_err());
+    }
+
+    /// The files in `tests/fixtures/catalogs/` are what [`testing::all_fixtures`] writes.
+    #[test]
+    fn fixture_catalogs_are_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        super::testing::all_fixtures(dir.path());
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/catalogs");
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let p = entry.unwrap().path();
+            let name = p.file_name().unwrap();
+            let want = std::fs::read(&p).unwrap();
+            let have = std::fs::read(shipped.join(name)).unwrap_or_default();
+            assert!(
+                want == have,
+                "tests/fixtures/catalogs/{} is stale: run `cargo test --lib regenerate_fixture_catalogs -- --ignored`",
+                name.to_string_lossy()
+            );
+        }
+    }
+
+    /// Rewrites `tests/fixtures/catalogs/`.
+    #[test]
+    #[ignore = "writes into the repository"]
+    fn regenerate_fixture_catalogs() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/catalogs");
+        std::fs::create_dir_all(&dir).unwrap();
+        super::testing::all_fixtures(&dir);
     }
 
     #[test]

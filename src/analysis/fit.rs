@@ -205,12 +205,15 @@ fn nll_natural(sp: &FieSpectrum, data: &[f64]) -> (f64, [f64; 4]) {
     (nll, g)
 }
 
+/// (x, cost, gradient) of the last evaluation.
+type Cache = RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>;
+
 /// The likelihood seen by argmin: unconstrained coordinates x = (logit W, m[, ln e_A, ln s]),
 /// cost = mean -ln p, both cost and gradient served from one evaluation.
 struct Problem<'a> {
     data: &'a [f64],
     opts: FitOptions,
-    cache: RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    cache: Cache,
 }
 
 fn logistic(u: f64) -> f64 {
@@ -238,7 +241,6 @@ fn spectrum_at(x: &[f64], opts: &FitOptions) -> FieSpectrum {
 }
 
 impl Problem<'_> {
-
     fn evaluate(&self, x: &[f64]) -> std::result::Result<(f64, Vec<f64>), ArgminError> {
         if let Some((cx, c, g)) = self.cache.borrow().as_ref() {
             if cx.as_slice() == x {
@@ -439,7 +441,10 @@ pub fn fit_fie(data: &[f64], opts: &FitOptions) -> Result<FieFit> {
         hessian(&sp, data, &free).cholesky().map(|c| c.inverse())
     };
     if covariance.is_none() {
-        tracing::warn!("activation-energy fit: the Hessian is not positive definite (W = {:.3e}); no uncertainties", sp.w);
+        tracing::warn!(
+            "activation-energy fit: the Hessian is not positive definite (W = {:.3e}); no uncertainties",
+            sp.w
+        );
     }
     let sigma = |k: usize| -> Option<f64> {
         let cov = covariance.as_ref()?;
@@ -482,7 +487,10 @@ pub fn fit_fie(data: &[f64], opts: &FitOptions) -> Result<FieFit> {
             let s = spectrum_at(&xb, opts);
             Ok(vec![s.w, s.m, s.e_a, s.s])
         })?;
-        for (k, e) in [&mut fit.w, &mut fit.m, &mut fit.e_a, &mut fit.s].into_iter().enumerate() {
+        for (k, e) in [&mut fit.w, &mut fit.m, &mut fit.e_a, &mut fit.s]
+            .into_iter()
+            .enumerate()
+        {
             if !e.fixed {
                 e.sigma_bootstrap = Some(std_dev(reps.iter().map(|r| r[k])));
             }

@@ -16,6 +16,7 @@
 pub mod asym;
 pub mod catalogs;
 pub mod fit;
+pub mod plot;
 pub mod special;
 pub mod spectrum;
 pub mod stats;

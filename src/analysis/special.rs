@@ -155,11 +155,17 @@ mod tests {
     fn erfc_and_erfcx_match_scipy() {
         for (x, want) in ERFC {
             let got = erfc(x);
-            assert!(((got - want) / want).abs() < 2e-14, "erfc({x}) = {got:e}, want {want:e}");
+            assert!(
+                ((got - want) / want).abs() < 2e-14,
+                "erfc({x}) = {got:e}, want {want:e}"
+            );
         }
         for (x, want) in ERFCX {
             let got = erfcx(x);
-            assert!(((got - want) / want).abs() < 2e-14, "erfcx({x}) = {got:e}, want {want:e}");
+            assert!(
+                ((got - want) / want).abs() < 2e-14,
+                "erfcx({x}) = {got:e}, want {want:e}"
+            );
         }
     }
 

@@ -104,7 +104,9 @@ impl FieSpectrum {
         }
         for (name, v) in [("e_A", e_a), ("s", s)] {
             if !(v > 0.0 && v.is_finite()) {
-                return Err(Error::invalid(format!("FIE spectrum: {name} = {v} eV must be positive")));
+                return Err(Error::invalid(format!(
+                    "FIE spectrum: {name} = {v} eV must be positive"
+                )));
             }
         }
         Ok(FieSpectrum { w, m, e_a, s })
@@ -241,7 +243,9 @@ impl ExpSpectrum {
     /// A spectrum, checked: e_R positive and finite.
     pub fn new(e_r: f64) -> Result<Self> {
         if !(e_r > 0.0 && e_r.is_finite()) {
-            return Err(Error::invalid(format!("exponential spectrum: e_R = {e_r} eV must be positive")));
+            return Err(Error::invalid(format!(
+                "exponential spectrum: e_R = {e_r} eV must be positive"
+            )));
         }
         Ok(ExpSpectrum { e_r })
     }
@@ -300,14 +304,29 @@ mod tests {
     fn normalisation_matches_quadrature_for_any_m() {
         // J(m, s) and its first moment against brute-force quadrature, from m far below zero
         // (where J is tiny and the closed form would cancel) to m far above.
-        for &(m, s) in &[(-3.0f64, 0.49f64), (-0.5, 0.49), (0.0, 0.3), (0.4, 0.49), (1.0, 0.49), (3.0, 0.2)] {
+        for &(m, s) in &[
+            (-3.0f64, 0.49f64),
+            (-0.5, 0.49),
+            (0.0, 0.3),
+            (0.4, 0.49),
+            (1.0, 0.49),
+            (3.0, 0.2),
+        ] {
             let upper = m.max(0.0) + 40.0 * s;
             let j = m2_integral_numeric(m, s, 1, upper);
             let norm = M2Norm::new(m, s);
-            assert!(((norm.ln_j.exp() - j) / j).abs() < 1e-9, "m {m}: {} vs {j}", norm.ln_j.exp());
+            assert!(
+                ((norm.ln_j.exp() - j) / j).abs() < 1e-9,
+                "m {m}: {} vs {j}",
+                norm.ln_j.exp()
+            );
             let sp = FieSpectrum::new(0.0, m, 0.5, s).unwrap();
             let mean = m2_integral_numeric(m, s, 2, upper) / j;
-            assert!(((sp.mean() - mean) / mean).abs() < 1e-9, "m {m}: mean {} vs {mean}", sp.mean());
+            assert!(
+                ((sp.mean() - mean) / mean).abs() < 1e-9,
+                "m {m}: mean {} vs {mean}",
+                sp.mean()
+            );
         }
     }
 
@@ -319,7 +338,11 @@ mod tests {
             let dm = (M2Norm::new(m + h, s).ln_j - M2Norm::new(m - h, s).ln_j) / (2.0 * h);
             let ds = (M2Norm::new(m, s + h).ln_j - M2Norm::new(m, s - h).ln_j) / (2.0 * h);
             let a = m / s;
-            assert!((dm - n.ratio / s).abs() < 1e-7 * (1.0 + dm.abs()), "m {m}: {dm} vs {}", n.ratio / s);
+            assert!(
+                (dm - n.ratio / s).abs() < 1e-7 * (1.0 + dm.abs()),
+                "m {m}: {dm} vs {}",
+                n.ratio / s
+            );
             let want = (2.0 - a * n.ratio) / s;
             assert!((ds - want).abs() < 1e-7 * (1.0 + ds.abs()), "m {m}: {ds} vs {want}");
         }
@@ -370,7 +393,11 @@ mod tests {
         // The sample mean within 4 standard errors of the exact mean.
         let mean = x.iter().sum::<f64>() / n as f64;
         let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64;
-        assert!((mean - sp.mean()).abs() < 4.0 * (var / n as f64).sqrt(), "{mean} vs {}", sp.mean());
+        assert!(
+            (mean - sp.mean()).abs() < 4.0 * (var / n as f64).sqrt(),
+            "{mean} vs {}",
+            sp.mean()
+        );
     }
 
     #[test]

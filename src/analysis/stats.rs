@@ -250,7 +250,11 @@ mod tests {
         assert!((s.mean - 4.0).abs() < 1e-15);
         assert!((s.q95 - 8.8).abs() < 1e-12);
         assert!((s.std.unwrap() - 3.535_533_905_932_738).abs() < 1e-12);
-        assert!((s.skewness.unwrap() - 1.697_056_274_847_714_3).abs() < 1e-12, "{:?}", s.skewness);
+        assert!(
+            (s.skewness.unwrap() - 1.697_056_274_847_714_3).abs() < 1e-12,
+            "{:?}",
+            s.skewness
+        );
         assert!(summarize(&[]).is_none());
         let one = summarize(&[2.0]).unwrap();
         assert!(one.std.is_none() && one.skewness.is_none() && one.median == 2.0);

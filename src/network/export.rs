@@ -43,7 +43,10 @@ pub fn write_graphml<W: Write + ?Sized>(net: &Network, out: &mut W) -> std::io::
         crate::provenance::VERSION
     )?;
     for (id, domain, name, ty) in KEYS {
-        writeln!(out, r#"  <key id="{id}" for="{domain}" attr.name="{name}" attr.type="{ty}"/>"#)?;
+        writeln!(
+            out,
+            r#"  <key id="{id}" for="{domain}" attr.name="{name}" attr.type="{ty}"/>"#
+        )?;
     }
     writeln!(out, r#"  <graph id="pelx" edgedefault="undirected">"#)?;
     for n in g.node_indices() {
@@ -89,7 +92,11 @@ pub fn write_dot<W: Write + ?Sized>(net: &Network, out: &mut W) -> std::io::Resu
         .iter()
         .map(|&n| g[n].energy)
         .fold(f64::INFINITY, f64::min);
-    writeln!(out, "// pelx {} basin network (energies in eV)", crate::provenance::VERSION)?;
+    writeln!(
+        out,
+        "// pelx {} basin network (energies in eV)",
+        crate::provenance::VERSION
+    )?;
     writeln!(out, "graph pelx {{")?;
     writeln!(out, "  node [shape=ellipse, fontsize=10];")?;
     writeln!(out, "  edge [fontsize=8];")?;
@@ -125,8 +132,18 @@ pub fn write_dot<W: Write + ?Sized>(net: &Network, out: &mut W) -> std::io::Resu
 
 /// Writes a file through `writer`, atomically (a temporary file renamed into place).
 pub fn write_file(path: &Path, writer: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(path, e))?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(Error::invalid(format!(
+            "{}: folder {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());
         writer(&mut w).map_err(|e| Error::io(path, e))?;

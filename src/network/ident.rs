@@ -31,7 +31,10 @@ impl Config {
     pub fn new(origin: usize, mut disp: Vec<Displacement>) -> Result<Config> {
         disp.sort_by_key(|d| d.0);
         if let Some(w) = disp.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(Error::invalid(format!("atom {} is listed twice in a displacement list", w[0].0)));
+            return Err(Error::invalid(format!(
+                "atom {} is listed twice in a displacement list",
+                w[0].0
+            )));
         }
         Ok(Config { origin, disp })
     }
@@ -81,6 +84,7 @@ impl<'a> Comparer<'a> {
     }
 
     /// Whether configurations of origins `a` and `b` can be compared at all.
+    #[cfg(test)]
     pub fn comparable(&mut self, a: usize, b: usize) -> bool {
         a == b || self.pair(a.min(b), a.max(b)).is_some()
     }

@@ -159,7 +159,8 @@ impl Network {
             for id in index.candidates(energy) {
                 let n = NodeIndex::new(id);
                 let node = &graph[n];
-                if (node.energy - energy).abs() <= opts.energy_tol && cmp.within(&node.config, &config, opts.distance_tol)
+                if (node.energy - energy).abs() <= opts.energy_tol
+                    && cmp.within(&node.config, &config, opts.distance_tol)
                 {
                     if initial {
                         graph[n].initial = true;
@@ -180,7 +181,14 @@ impl Network {
         };
         let mut initial_nodes = Vec::with_capacity(set.origins.len());
         for (o, origin) in set.origins.iter().enumerate() {
-            let n = find_or_add(&mut graph, &mut cmp, Config::new(o, Vec::new())?, origin.e_initial, true, None);
+            let n = find_or_add(
+                &mut graph,
+                &mut cmp,
+                Config::new(o, Vec::new())?,
+                origin.e_initial,
+                true,
+                None,
+            );
             initial_nodes.push(n);
         }
         let mut fates = Vec::with_capacity(set.catalogs.len());

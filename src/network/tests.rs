@@ -77,7 +77,13 @@ fn synthetic_catalogs_give_the_known_graph() {
     // Fates line up with the events.
     assert_eq!(net.fates[0][5], Fate::SelfLoop);
     assert_eq!(net.fates[0][6], Fate::NotReconnecting);
-    assert_eq!(net.fates[2][0], Fate::Edge { edge: s1.id(), forward: false });
+    assert_eq!(
+        net.fates[2][0],
+        Fate::Edge {
+            edge: s1.id(),
+            forward: false
+        }
+    );
 }
 
 #[test]
@@ -95,7 +101,8 @@ fn without_the_structures_the_campaigns_stay_apart() {
 fn tolerances_decide_identity() {
     let fx = fixture();
     let mut set = CatalogSet::read(&fx.catalogs[..1], &SetOptions::default()).unwrap();
-    set.locate_structures(&fx.structures[..1], &ReadOptions::default()).unwrap();
+    set.locate_structures(&fx.structures[..1], &ReadOptions::default())
+        .unwrap();
     // 0.005 Å: the noisy copy of s1 (0.01 Å off) is a new minimum and a new saddle.
     let tight = NetworkOptions {
         distance_tol: 0.005,
@@ -130,9 +137,10 @@ fn document_graphml_and_dot_carry_the_graph() {
     let text = serde_json::to_string(&doc).unwrap();
     let back: NetworkDocument = serde_json::from_str(&text).unwrap();
     assert_eq!(back, doc);
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/network.schema.json")).unwrap())
-            .unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/network.schema.json")).unwrap(),
+    )
+    .unwrap();
     let errors = crate::fie::schema_check::check(&schema, &serde_json::to_value(&doc).unwrap());
     assert!(errors.is_empty(), "{errors:#?}");
 

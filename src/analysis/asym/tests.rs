@@ -75,7 +75,9 @@ fn empty_filters_are_reported_and_all_empty_is_an_error() {
         min_displacements: vec![3.5, 5.0],
         ..Default::default()
     };
-    let e = analyse(&set, &opts, Provenance::new(&[]).unwrap()).unwrap_err().to_string();
+    let e = analyse(&set, &opts, Provenance::new(&[]).unwrap())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("no event passes") && e.contains("3.000 Å"), "{e}");
     let bad = AsymOptions {
         bin: 0.0,
@@ -194,5 +196,9 @@ fn fits_give_the_fie_spectrum_file() {
     let parsed: FieSpectrumFit = serde_json::from_str(&text).unwrap();
     assert_eq!(FieSpectrumFit::from_file(&p).unwrap(), parsed);
     assert!((parsed.w - spec.w).abs() <= 1e-15 * spec.w);
-    assert!(doc.fie_spectrum_fit(1, "fixture").unwrap_err().to_string().contains("too few"));
+    assert!(doc
+        .fie_spectrum_fit(1, "fixture")
+        .unwrap_err()
+        .to_string()
+        .contains("too few"));
 }

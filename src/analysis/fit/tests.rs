@@ -28,7 +28,10 @@ fn recovers_w_and_m_from_50000_draws_with_the_shape_fixed() {
     assert!(fit.e_a.fixed && fit.e_a.value == 0.5 && fit.s.fixed && fit.s.value == 0.49);
     // The expected size of the errors for this n: sigma_W ~ 0.0024, sigma_m ~ 0.0031 eV.
     let (sw, sm) = (fit.w.sigma.unwrap(), fit.m.sigma.unwrap());
-    assert!((0.0015..0.0035).contains(&sw) && (0.002..0.0045).contains(&sm), "{sw} {sm}");
+    assert!(
+        (0.0015..0.0035).contains(&sw) && (0.002..0.0045).contains(&sm),
+        "{sw} {sm}"
+    );
     // A sample from the fitted form is not rejected.
     assert!(fit.ks.p_value > 0.01, "{:?}", fit.ks);
     // ln L at the maximum beats ln L at the truth, by about half a chi^2 with 2 dof.
@@ -126,7 +129,10 @@ fn hessian_coverage_long() {
         let sd1 = (0.683 * 0.317 / reps as f64).sqrt();
         let sd2 = (0.954 * 0.046 / reps as f64).sqrt();
         for [one, two] in c {
-            assert!((one - 0.683).abs() < 3.0 * sd1 && (two - 0.954).abs() < 3.0 * sd2, "{c:?}");
+            assert!(
+                (one - 0.683).abs() < 3.0 * sd1 && (two - 0.954).abs() < 3.0 * sd2,
+                "{c:?}"
+            );
         }
     }
 }
@@ -167,10 +173,16 @@ fn a_wrong_form_is_rejected_by_ks() {
 #[test]
 fn bad_samples_are_errors() {
     let few = vec![0.5; MIN_EVENTS - 1];
-    assert!(fit_fie(&few, &FitOptions::default()).unwrap_err().to_string().contains("too few"));
+    assert!(fit_fie(&few, &FitOptions::default())
+        .unwrap_err()
+        .to_string()
+        .contains("too few"));
     let mut neg = vec![0.5; 50];
     neg[7] = -0.1;
-    assert!(fit_fie(&neg, &FitOptions::default()).unwrap_err().to_string().contains("negative"));
+    assert!(fit_fie(&neg, &FitOptions::default())
+        .unwrap_err()
+        .to_string()
+        .contains("negative"));
     assert!(fit_exponential(&neg, &FitOptions::default()).is_err());
     let zeros = vec![0.0; 50];
     assert!(fit_exponential(&zeros, &FitOptions::default()).is_err());
@@ -180,5 +192,3 @@ fn bad_samples_are_errors() {
     };
     assert!(fit_fie(&vec![0.5; 50], &bad).is_err());
 }
-
-
