@@ -269,3 +269,49 @@ fn asym_reports_an_empty_filter_without_figures() {
     assert_eq!(v["filters"][1]["n_events"], 0);
     assert!(!figs.join("barriers_ge4A.svg").exists() && figs.join("barriers_ge1A.svg").exists());
 }
+
+/// `examples/plot_catalog.py` draws from a catalog and from asym.json (skipped without Python
+/// with numpy and matplotlib; set PELX_PYTHON to an interpreter that has them).
+#[test]
+fn the_matplotlib_example_reads_the_files() {
+    let python = std::env::var("PELX_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has = Command::new(&python)
+        .args(["-c", "import numpy, matplotlib"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !has {
+        eprintln!("skipped: {python} lacks numpy or matplotlib (set PELX_PYTHON)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let asym = tmp(&dir, "asym.json");
+    ok(&[
+        "asym",
+        &fixture("fie-sample.jsonl"),
+        "--min-disp",
+        "0,1",
+        "--fit",
+        "fie",
+        "-o",
+        asym.to_str().unwrap(),
+    ]);
+    for (input, png) in [
+        (fixture("fie-sample.jsonl"), "cat.png"),
+        (asym.to_str().unwrap().to_string(), "asym.png"),
+    ] {
+        let out = Command::new(&python)
+            .env("MPLBACKEND", "Agg")
+            .args([
+                "examples/plot_catalog.py",
+                &input,
+                "-o",
+                tmp(&dir, png).to_str().unwrap(),
+            ])
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(std::fs::metadata(tmp(&dir, png)).unwrap().len() > 10_000);
+    }
+}
