@@ -10,7 +10,7 @@
 //! T(a, b) = integral_b^inf (a + u) exp(-u^2/2) du = a sqrt(pi/2) erfc(b/sqrt 2) + exp(-b^2/2),
 //! so J = s^2 T(a, -a) and the M2 survival function is T(a, b)/T(a, -a). For b >= 0 it is
 //! evaluated as exp(-b^2/2) [g(b/sqrt 2) + (a + b) sqrt(pi/2) erfcx(b/sqrt 2)] with
-//! g(x) = 1 - sqrt(pi) x erfcx(x) ([`special::erfcx_gap`]): every term is non-negative, so
+//! g(x) = 1 - sqrt(pi) x erfcx(x) ([`super::special::erfcx_gap`]): every term is non-negative, so
 //! the density, its normalisation and its derivatives stay accurate for any m, even far below 0.
 
 use super::special::{erfc, erfcx, erfcx_gap};
@@ -192,7 +192,7 @@ impl FieSpectrum {
         1.0 - self.sf(e)
     }
 
-    /// Mean of the spectrum, eV: W e_A + (1 - W) <E>_M2, with <E>_M2 = J2/J by
+    /// Mean of the spectrum, eV: W e_A + (1 - W) `<E>_M2`, with `<E>_M2` = J2/J by
     /// J2 = s^3 [(a^2 + 1) G0 + a exp(-a^2/2)] (integration by parts).
     pub fn mean(&self) -> f64 {
         let a = self.m / self.s;

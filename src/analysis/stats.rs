@@ -110,7 +110,7 @@ pub struct Histogram2d {
 }
 
 impl Histogram2d {
-    /// Bins the pairs (xs[i], ys[i]).
+    /// Bins the pairs (`xs[i]`, `ys[i]`).
     pub fn new(xs: &[f64], ys: &[f64], x: Grid, y: Grid) -> Histogram2d {
         let mut counts = vec![vec![0u64; y.n]; x.n];
         for (&a, &b) in xs.iter().zip(ys) {

@@ -29,7 +29,7 @@ fn num(x: f64) -> String {
     format!("{x:?}")
 }
 
-/// Writes GraphML 1.0 (http://graphml.graphdrawing.org/).
+/// Writes GraphML 1.0 (<http://graphml.graphdrawing.org/>).
 pub fn write_graphml<W: Write + ?Sized>(net: &Network, out: &mut W) -> std::io::Result<()> {
     let g = &net.graph;
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;

@@ -5,7 +5,7 @@
 //! Every event names an initial minimum (its catalog's starting structure), a saddle and a
 //! final minimum, the latter two as sparse displacements from the start. Minima are the same
 //! when their energies agree within `energy_tol` and no atom is more than `distance_tol` apart
-//! (same atom order, minimum image; [`ident`] does this in O(moved atoms)). Saddles between the
+//! (same atom order, minimum image; the private `ident` module does this in O(moved atoms)). Saddles between the
 //! same two minima are the same under `saddle_energy_tol` and `distance_tol`; a saddle found
 //! again adds to its edge's multiplicity. Identification is greedy in input order: a new
 //! configuration joins the first representative it matches (catalogs in the order given, events

@@ -192,3 +192,33 @@ fn bad_samples_are_errors() {
     };
     assert!(fit_fie(&vec![0.5; 50], &bad).is_err());
 }
+
+#[test]
+fn a_spectrum_without_m1_or_without_m2_fits_without_garbage() {
+    // No M1 at all: W goes to the boundary; every number stays finite and the flag says so.
+    let no_m1 = FieSpectrum::new(0.0, 1.1, 0.5, 0.49).unwrap();
+    let fit = fit_fie(&draws(&no_m1, 5000, 6), &FitOptions::default()).unwrap();
+    assert!(fit.w.value < 0.01, "{:?}", fit.w);
+    assert!((fit.m.value - 1.1).abs() < 0.05, "{:?}", fit.m);
+    assert!(fit.log_likelihood.is_finite() && fit.ks.p_value > 1e-3);
+    if fit.at_boundary {
+        assert!(fit.w.sigma.is_none() && fit.covariance.is_none());
+    }
+    // Only M1 (an exponential), shape free: M2 can then mimic part of the exponential, so W is
+    // poorly determined (and its sigma says so), but the maximum is found: ln L is at least
+    // that of the truth.
+    let only_m1 = FieSpectrum::new(1.0, 1.0, 0.4, 0.49).unwrap();
+    let opts = FitOptions {
+        free_shape: true,
+        ..Default::default()
+    };
+    let data = draws(&only_m1, 5000, 7);
+    let fit = fit_fie(&data, &opts).unwrap();
+    let ll_truth: f64 = data.iter().map(|&e| only_m1.ln_pdf(e)).sum();
+    assert!(
+        fit.log_likelihood >= ll_truth - 1e-6,
+        "{} < {ll_truth}",
+        fit.log_likelihood
+    );
+    assert!(fit.w.value > 0.5 && fit.w.sigma.is_none_or(|s| s > 0.05), "{:?}", fit.w);
+}
