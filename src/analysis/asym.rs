@@ -158,7 +158,15 @@ pub fn select(set: &CatalogSet, opts: &AsymOptions) -> Result<Selection> {
             }
             if let (Some(species), Some(want)) = (&species_of, &opts.species) {
                 let atom = most_displaced_atom(e);
-                if species[origin][atom] != *want {
+                let Some(sp) = species[origin].get(atom) else {
+                    return Err(Error::invalid(format!(
+                        "{}: event of task {} moves atom {atom}, but the starting structure has {} atoms",
+                        cat.path.display(),
+                        e.task,
+                        species[origin].len()
+                    )));
+                };
+                if sp != want {
                     counts.other_species += 1;
                     continue;
                 }

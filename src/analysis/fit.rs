@@ -181,8 +181,11 @@ fn check_sample(data: &[f64], what: &str) -> Result<()> {
     Ok(())
 }
 
-/// -ln L and its gradient with respect to (W, m, e_A, s), summed over `data`.
-fn nll_natural(sp: &FieSpectrum, data: &[f64]) -> (f64, [f64; 4]) {
+/// -ln L, its gradient with respect to (W, m, e_A, s), and its derivative with respect to
+/// logit W, summed over `data`. The W derivatives come from the summed M1 responsibility R1:
+/// d(-ln L)/dW = -(R1/W - R2/(1 - W)) and d(-ln L)/d logit W = -((1 - W) R1 - W R2), the
+/// latter finite even when W rounds to 0 or 1.
+fn nll_natural(sp: &FieSpectrum, data: &[f64]) -> (f64, [f64; 4], f64) {
     let norm: M2Norm = sp.norm();
     let (w, m, e_a, s) = (sp.w, sp.m, sp.e_a, sp.s);
     let dlnj_dm = norm.ratio / s;
@@ -190,19 +193,23 @@ fn nll_natural(sp: &FieSpectrum, data: &[f64]) -> (f64, [f64; 4]) {
     let consts = sp.ln_consts(&norm);
     let mut nll = 0.0;
     let mut g = [0.0; 4];
+    let (mut sum_r1, mut sum_r2) = (0.0, 0.0);
     for &e in data {
         let (l1, l2) = consts.at(sp, e);
         let lp = log_add_exp(l1, l2);
         nll -= lp;
         let r1 = (l1 - lp).exp();
         let r2 = (l2 - lp).exp();
+        sum_r1 += r1;
+        sum_r2 += r2;
         let z = (e - m) / s;
-        g[0] -= r1 / w - r2 / (1.0 - w);
         g[1] -= r2 * (z / s - dlnj_dm);
         g[2] -= r1 * (e / (e_a * e_a) - 1.0 / e_a);
         g[3] -= r2 * (z * z / s - dlnj_ds);
     }
-    (nll, g)
+    g[0] = -(sum_r1 / w - sum_r2 / (1.0 - w));
+    let g_logit = -((1.0 - w) * sum_r1 - w * sum_r2);
+    (nll, g, g_logit)
 }
 
 /// (x, cost, gradient) of the last evaluation.
@@ -248,9 +255,9 @@ impl Problem<'_> {
             }
         }
         let sp = spectrum_at(x, &self.opts);
-        let (nll, gn) = nll_natural(&sp, self.data);
+        let (nll, gn, g_logit) = nll_natural(&sp, self.data);
         let n = self.data.len() as f64;
-        let mut g = vec![gn[0] * sp.w * (1.0 - sp.w) / n, gn[1] / n];
+        let mut g = vec![g_logit / n, gn[1] / n];
         if self.opts.free_shape {
             g.push(gn[2] * sp.e_a / n);
             g.push(gn[3] * sp.s / n);
@@ -440,11 +447,13 @@ pub fn fit_fie(data: &[f64], opts: &FitOptions) -> Result<FieFit> {
     } else {
         hessian(&sp, data, &free).cholesky().map(|c| c.inverse())
     };
-    if covariance.is_none() {
+    if at_boundary {
         tracing::warn!(
-            "activation-energy fit: the Hessian is not positive definite (W = {:.3e}); no uncertainties",
+            "activation-energy fit: W = {:.3e} sits at the edge of [0, 1]; no Hessian uncertainties",
             sp.w
         );
+    } else if covariance.is_none() {
+        tracing::warn!("activation-energy fit: the Hessian is not positive definite; no uncertainties");
     }
     let sigma = |k: usize| -> Option<f64> {
         let cov = covariance.as_ref()?;
