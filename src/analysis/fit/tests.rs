@@ -222,3 +222,42 @@ fn a_spectrum_without_m1_or_without_m2_fits_without_garbage() {
     );
     assert!(fit.w.value > 0.5 && fit.w.sigma.is_none_or(|s| s > 0.05), "{:?}", fit.w);
 }
+
+/// Prints the recovery of the FIE parameters from 50,000 draws for three seeds (run with
+/// `cargo test --lib fit_recovery_report -- --ignored --nocapture`; the numbers of the report).
+#[test]
+#[ignore = "a report, not a check"]
+fn fit_recovery_report() {
+    for seed in [1, 2, 3] {
+        let data = draws(&truth(), 50_000, seed);
+        for free_shape in [false, true] {
+            let f = fit_fie(
+                &data,
+                &FitOptions {
+                    free_shape,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let show = |e: &Estimate| format!("{:.4} ± {:.4}", e.value, e.sigma.unwrap_or(f64::NAN));
+            eprintln!(
+                "seed {seed} free_shape {free_shape}: W {} m {} e_A {} s {} KS p {:.2}",
+                show(&f.w),
+                show(&f.m),
+                show(&f.e_a),
+                show(&f.s),
+                f.ks.p_value
+            );
+        }
+        let sp = ExpSpectrum::new(0.32).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed + 100);
+        let r: Vec<f64> = (0..50_000).map(|_| sp.sample(&mut rng)).collect();
+        let f = fit_exponential(&r, &FitOptions::default()).unwrap();
+        eprintln!(
+            "seed {seed}: e_R {:.4} ± {:.4} KS p {:.2}",
+            f.e_r.value,
+            f.e_r.sigma.unwrap(),
+            f.ks.p_value
+        );
+    }
+}
