@@ -13,6 +13,8 @@
 //! | [`minimize`] | FIRE and the argmin-backed L-BFGS and CG, one [`minimize::Minimizer`] interface with an fmax stop |
 //! | [`saddle`] | Lanczos, ART nouveau, climbing-image NEB |
 //! | [`catalog`] | events, the JSON-lines catalog, merging and statistics |
+//! | [`network`] | the basin network: distinct minima as nodes, saddles with both barriers as edges; JSON, GraphML, DOT |
+//! | [`analysis`] | barrier asymmetry tables, FIE spectrum fits (maximum likelihood), figures |
 //! | [`fie`] | the Fan-Iwashita-Egami E_IS evolution model |
 //! | [`kmc`] | residence-time kinetic Monte Carlo and correlation factors |
 //! | `cli` (binary only) | one file per subcommand: parsing and printing, no physics |
@@ -39,5 +41,8 @@ pub mod units;
 pub mod bench;
 pub mod catalog;
 pub mod diffusion;
+
+pub mod analysis;
+pub mod network;
 
 pub use error::{Error, Result};

@@ -1,5 +1,6 @@
 //! Command-line interface: one file per subcommand; parsing and printing, no physics.
 
+mod asym;
 mod bench;
 mod common;
 mod convert;
@@ -8,6 +9,7 @@ mod energy;
 mod fie;
 mod kmc;
 mod neb;
+mod network;
 mod relax;
 
 use clap::{Parser, Subcommand};
@@ -47,6 +49,12 @@ pub enum Command {
     /// Diffusion decomposition D = D_RW x f of MD trajectories (and Arrhenius fits).
     #[command(after_help = decompose::EXAMPLES)]
     Decompose(decompose::DecomposeArgs),
+    /// Basin network of event catalogs: minima as nodes, saddles (both barriers) as edges.
+    #[command(after_help = network::EXAMPLES)]
+    Network(network::NetworkArgs),
+    /// Forward/reverse barrier asymmetry: histograms, statistics, FIE spectrum fits, figures.
+    #[command(after_help = asym::EXAMPLES)]
+    Asym(asym::AsymArgs),
     /// Speed measurements (pelx and LAMMPS side by side).
     #[command(after_help = bench::EXAMPLES)]
     Bench(bench::BenchArgs),
@@ -90,5 +98,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Kmc(a) => kmc::run(a),
         Command::Neb(a) => neb::run(a),
         Command::Decompose(a) => decompose::run(a),
+        Command::Network(a) => network::run(a),
+        Command::Asym(a) => asym::run(a),
     }
 }

@@ -64,7 +64,7 @@ pub mod protocol;
 pub mod quad;
 
 #[cfg(test)]
-mod schema_check;
+pub(crate) mod schema_check;
 
 pub use equilibrium::{AgeingMap, EquilibriumLine};
 pub use fit::{FieSpectrumFit, SPECTRUM_FIT_SCHEMA};
