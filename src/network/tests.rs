@@ -141,7 +141,7 @@ fn document_graphml_and_dot_carry_the_graph() {
         &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/network.schema.json")).unwrap(),
     )
     .unwrap();
-    let errors = crate::fie::schema_check::check(&schema, &serde_json::to_value(&doc).unwrap());
+    let errors = crate::schema::check(&schema, &serde_json::to_value(&doc).unwrap());
     assert!(errors.is_empty(), "{errors:#?}");
 
     let mut gml = Vec::new();

@@ -10,7 +10,7 @@ fn schema(name: &str) -> serde_json::Value {
 }
 
 fn assert_valid<T: Serialize>(schema_file: &str, doc: &T) {
-    let errors = crate::fie::schema_check::check(&schema(schema_file), &serde_json::to_value(doc).unwrap());
+    let errors = crate::schema::check(&schema(schema_file), &serde_json::to_value(doc).unwrap());
     assert!(errors.is_empty(), "{errors:#?}");
 }
 
