@@ -1,1 +1,3 @@
 //! Saddle searches: Lanczos lowest mode, ART nouveau, climbing-image NEB.
+
+pub mod lanczos;
