@@ -6,7 +6,10 @@
 //! share one potential. A [`Calculator`] bundles a shared force field with one workspace and a
 //! count of force calls: it is what minimizers and saddle searches hold.
 
+pub mod analytic;
+pub mod conformance;
 pub mod eam;
+pub mod lj;
 pub mod neighbor;
 
 pub use neighbor::NeighborList;
