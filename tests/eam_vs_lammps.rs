@@ -22,6 +22,7 @@ struct CellSpec {
 
 #[derive(Deserialize)]
 struct Fixture {
+    #[serde(alias = "potential_file")]
     potential: String,
     cell: CellSpec,
     pbc: [bool; 3],
@@ -54,7 +55,11 @@ fn eam_matches_lammps_on_every_fixture() {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 15, "expected the full fixture set, found {}", files.len());
+    assert!(
+        files.len() >= 15,
+        "expected the full fixture set, found {}",
+        files.len()
+    );
     let mut report = Vec::new();
     for path in &files {
         let fx: Fixture = serde_json::from_str(&std::fs::read_to_string(path).unwrap())
@@ -87,7 +92,11 @@ fn eam_matches_lammps_on_every_fixture() {
         ));
         assert!(de <= 1e-8, "{}: energy differs by {de:e} eV/atom", path.display());
         assert!(df <= 1e-6, "{}: forces differ by {df:e} eV/Å", path.display());
-        assert!(dpa <= 1e-8, "{}: per-atom energies differ by {dpa:e} eV", path.display());
+        assert!(
+            dpa <= 1e-8,
+            "{}: per-atom energies differ by {dpa:e} eV",
+            path.display()
+        );
     }
     println!("{}", report.join("\n"));
 }

@@ -64,7 +64,9 @@ pub enum FailureReason {
 
 impl std::fmt::Display for FailureReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string));
+        let s = serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string));
         write!(f, "{}", s.unwrap_or_else(|| format!("{self:?}")))
     }
 }
@@ -178,7 +180,11 @@ impl Catalog {
             let rec: Record = match serde_json::from_str(text) {
                 Ok(r) => r,
                 Err(e) if idx == last && idx > 0 && e.is_eof() => {
-                    tracing::warn!("{}:{}: incomplete last record ignored (interrupted run)", path.display(), lineno);
+                    tracing::warn!(
+                        "{}:{}: incomplete last record ignored (interrupted run)",
+                        path.display(),
+                        lineno
+                    );
                     truncated_tail = true;
                     continue;
                 }

@@ -14,11 +14,11 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 
 /// A one-atom structure (species "X") at `(x, y, z)` in an open box, the usual argument of the
-/// external fields of this module.
-pub fn point(x: f64, y: f64, z: f64) -> Structure {
+/// external fields of this module. Errors if a coordinate is not finite.
+pub fn point(x: f64, y: f64, z: f64) -> Result<Structure> {
     let p = vec![[x, y, z]];
-    let cell = Cell::open_box(&p, 5.0).expect("a box around one finite point");
-    Structure::new(cell, vec!["X".into()], vec![0], p).expect("one finite atom")
+    let cell = Cell::open_box(&p, 5.0)?;
+    Structure::new(cell, vec!["X".into()], vec![0], p)
 }
 
 /// The Müller-Brown surface (Müller & Brown, Theor. Chim. Acta 53, 75 (1979)):
@@ -361,7 +361,7 @@ mod tests {
     fn conformance_muller_brown() {
         let opts = ConformanceOptions::default().external_field();
         for (x, y) in [(-0.822, 0.624), (0.3, 0.9), (-1.2, 1.7)] {
-            check_force_field(Arc::new(MullerBrown), &point(x, y, 0.37), &opts)
+            check_force_field(Arc::new(MullerBrown), &point(x, y, 0.37).unwrap(), &opts)
                 .unwrap()
                 .assert_passed();
         }
@@ -371,18 +371,18 @@ mod tests {
     fn double_well_stationary_points_and_conformance() {
         let dw = DoubleWell::new(0.5, 1.2, 3.0).unwrap();
         let mut c = Calculator::new(Arc::new(dw));
-        let (e, f) = c.energy_forces(&point(1.2, 0.0, 0.0)).unwrap();
+        let (e, f) = c.energy_forces(&point(1.2, 0.0, 0.0).unwrap()).unwrap();
         assert!(e.abs() < 1e-15 && f[0].iter().all(|x| x.abs() < 1e-15));
-        let (e, f) = c.energy_forces(&point(0.0, 0.0, 0.0)).unwrap();
+        let (e, f) = c.energy_forces(&point(0.0, 0.0, 0.0).unwrap()).unwrap();
         assert!((e - 0.5).abs() < 1e-15 && f[0].iter().all(|x| x.abs() < 1e-15));
         // The curvature along x at the saddle is -4h/w² (second difference of V).
         let h = 1e-4;
-        let ep = c.energy_forces(&point(h, 0.0, 0.0)).unwrap().0;
-        let em = c.energy_forces(&point(-h, 0.0, 0.0)).unwrap().0;
+        let ep = c.energy_forces(&point(h, 0.0, 0.0).unwrap()).unwrap().0;
+        let em = c.energy_forces(&point(-h, 0.0, 0.0).unwrap()).unwrap().0;
         let curv = (ep + em - 2.0 * 0.5) / (h * h);
         assert!((curv + 4.0 * 0.5 / 1.44).abs() < 1e-5, "{curv}");
         let opts = ConformanceOptions::default().external_field();
-        check_force_field(Arc::new(dw), &point(0.4, -0.3, 0.2), &opts)
+        check_force_field(Arc::new(dw), &point(0.4, -0.3, 0.2).unwrap(), &opts)
             .unwrap()
             .assert_passed();
         assert!(DoubleWell::new(0.0, 1.0, 1.0).is_err());
@@ -427,7 +427,7 @@ mod tests {
                 < 1e-15
         );
         let err = Calculator::new(Arc::new(hm))
-            .energy_forces(&point(0.0, 0.0, 0.0))
+            .energy_forces(&point(0.0, 0.0, 0.0).unwrap())
             .unwrap_err();
         assert!(err.to_string().contains("defined for 2 atoms"), "{err}");
         let err = Harmonic::new(&center, DMatrix::from_fn(6, 6, |i, j| (i + 2 * j) as f64)).unwrap_err();

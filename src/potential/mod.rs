@@ -186,7 +186,9 @@ impl Calculator {
         let mut pa = vec![0.0; s.len()];
         self.calls += 1;
         self.ws.skin = self.skin;
-        let e = self.ff.compute(s, &self.species_map, &mut self.ws, &mut f, Some(&mut pa))?;
+        let e = self
+            .ff
+            .compute(s, &self.species_map, &mut self.ws, &mut f, Some(&mut pa))?;
         check_finite(e, &f)?;
         Ok((e, f, pa))
     }
@@ -200,6 +202,31 @@ fn check_finite(e: f64, f: &[[f64; 3]]) -> Result<()> {
         return Err(Error::Potential(format!("force on atom {} is not finite", i + 1)));
     }
     Ok(())
+}
+
+/// Loads a force field from files, choosing by extension: `*.fs` (eam/fs), `*.alloy` or
+/// `*.setfl` (eam/alloy), anything else as DYNAMO funcfl (`pair_style eam`; one file per
+/// element, several allowed).
+pub fn load(paths: &[&std::path::Path]) -> Result<Arc<dyn ForceField>> {
+    use eam::{Eam, EamStyle};
+    let Some(first) = paths.first() else {
+        return Err(Error::invalid("no potential file given"));
+    };
+    for p in paths {
+        if !p.exists() {
+            return Err(Error::invalid(format!("{}: potential file not found", p.display())));
+        }
+    }
+    let styles: Vec<EamStyle> = paths.iter().map(|p| EamStyle::from_path(p)).collect();
+    if styles.iter().all(|s| *s == EamStyle::Funcfl) {
+        return Ok(Arc::new(Eam::from_funcfl_files(paths)?));
+    }
+    if paths.len() > 1 {
+        return Err(Error::invalid(
+            "only funcfl (*.eam) potentials combine several files; eam/alloy and eam/fs tables hold all elements in one",
+        ));
+    }
+    Ok(Arc::new(Eam::from_setfl_file(first, styles[0])?))
 }
 
 /// Largest per-atom force magnitude, eV/Å.

@@ -113,7 +113,10 @@ impl NeighborList {
         let mut fill = self.starts.clone();
         for p in &pairs {
             let idx = *shift_index.entry(p.image).or_insert_with(|| {
-                self.shifts.push(s.cell.frac_to_vector([p.image[0] as f64, p.image[1] as f64, p.image[2] as f64]));
+                self.shifts.push(
+                    s.cell
+                        .frac_to_vector([p.image[0] as f64, p.image[1] as f64, p.image[2] as f64]),
+                );
                 (self.shifts.len() - 1) as u32
             });
             let slot = fill[p.i] as usize;
@@ -174,9 +177,9 @@ pub(crate) fn enumerate_pairs(s: &Structure, rc: f64) -> Vec<PairImage> {
             nb[a] = ((w / rc).floor() as usize).clamp(1, max_bins_axis);
             reach[a] = (rc * nb[a] as f64 / w).ceil() as i64;
         } else {
-            let (mn, mx) = frac
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(mn, mx), f| (mn.min(f[a]), mx.max(f[a])));
+            let (mn, mx) = frac.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(mn, mx), f| {
+                (mn.min(f[a]), mx.max(f[a]))
+            });
             lo[a] = mn;
             span[a] = (mx - mn).max(1e-300);
             let extent = (mx - mn) * w;
@@ -313,7 +316,11 @@ mod tests {
         let pos = (0..n)
             .map(|_| {
                 // Some atoms outside the cell, to exercise unwrapped coordinates.
-                let f = [rng.random_range(-0.3..1.3), rng.random_range(-0.3..1.3), rng.random_range(-0.3..1.3)];
+                let f = [
+                    rng.random_range(-0.3..1.3),
+                    rng.random_range(-0.3..1.3),
+                    rng.random_range(-0.3..1.3),
+                ];
                 cell.cartesian(f)
             })
             .collect();
@@ -323,13 +330,25 @@ mod tests {
     fn check(s: &Structure, rc: f64) {
         let mut got: Vec<(usize, usize, [i64; 3])> = enumerate_pairs(s, rc)
             .into_iter()
-            .map(|p| if p.i <= p.j { (p.i, p.j, p.image) } else { (p.j, p.i, p.image.map(|x| -x)) })
+            .map(|p| {
+                if p.i <= p.j {
+                    (p.i, p.j, p.image)
+                } else {
+                    (p.j, p.i, p.image.map(|x| -x))
+                }
+            })
             .collect();
         got.sort();
         // Normalise self-image pairs to the positive image, as brute_force does.
         let got: Vec<_> = got
             .into_iter()
-            .map(|(i, j, n)| if i == j && n < [0, 0, 0] { (i, j, n.map(|x| -x)) } else { (i, j, n) })
+            .map(|(i, j, n)| {
+                if i == j && n < [0, 0, 0] {
+                    (i, j, n.map(|x| -x))
+                } else {
+                    (i, j, n)
+                }
+            })
             .collect();
         let mut got = got;
         got.sort();
@@ -357,7 +376,14 @@ mod tests {
 
     #[test]
     fn slab_with_vacuum_is_not_periodic_along_z() {
-        let c = Cell::new([12.0, 0.0, 0.0], [0.0, 12.0, 0.0], [0.0, 0.0, 30.0], [0.0; 3], [true, true, false]).unwrap();
+        let c = Cell::new(
+            [12.0, 0.0, 0.0],
+            [0.0, 12.0, 0.0],
+            [0.0, 0.0, 30.0],
+            [0.0; 3],
+            [true, true, false],
+        )
+        .unwrap();
         let s = random_structure(c, 80, 4);
         check(&s, 4.5);
     }

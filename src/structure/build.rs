@@ -33,11 +33,7 @@ pub fn cubic(lattice: Lattice, element: &str, a: f64, n: [usize; 3]) -> Result<S
         for j in 0..n[1] {
             for k in 0..n[2] {
                 for b in lattice.basis() {
-                    pos.push([
-                        a * (i as f64 + b[0]),
-                        a * (j as f64 + b[1]),
-                        a * (k as f64 + b[2]),
-                    ]);
+                    pos.push([a * (i as f64 + b[0]), a * (j as f64 + b[1]), a * (k as f64 + b[2])]);
                 }
             }
         }
@@ -95,7 +91,13 @@ mod tests {
         assert!((r.cell.volume() - 6.0 * s.cell.volume()).abs() < 1e-9);
         let big = cubic(Lattice::Fcc, "Cu", 3.6, [4, 2, 6]).unwrap();
         // Same set of points (order differs).
-        let key = |p: &[f64; 3]| ((p[0] * 1e6).round() as i64, (p[1] * 1e6).round() as i64, (p[2] * 1e6).round() as i64);
+        let key = |p: &[f64; 3]| {
+            (
+                (p[0] * 1e6).round() as i64,
+                (p[1] * 1e6).round() as i64,
+                (p[2] * 1e6).round() as i64,
+            )
+        };
         let mut a: Vec<_> = r.positions.iter().map(key).collect();
         let mut b: Vec<_> = big.positions.iter().map(key).collect();
         a.sort();

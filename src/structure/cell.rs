@@ -78,7 +78,11 @@ impl Cell {
             [l[0], 0.0, 0.0],
             [0.0, l[1], 0.0],
             [0.0, 0.0, l[2]],
-            [lo[0] - margin.max(0.5), lo[1] - margin.max(0.5), lo[2] - margin.max(0.5)],
+            [
+                lo[0] - margin.max(0.5),
+                lo[1] - margin.max(0.5),
+                lo[2] - margin.max(0.5),
+            ],
             [false; 3],
         )
     }
@@ -281,16 +285,33 @@ mod tests {
 
     #[test]
     fn non_periodic_axis_is_left_alone() {
-        let c = Cell::new([10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 10.0], [0.0; 3], [true, true, false]).unwrap();
+        let c = Cell::new(
+            [10.0, 0.0, 0.0],
+            [0.0, 10.0, 0.0],
+            [0.0, 0.0, 10.0],
+            [0.0; 3],
+            [true, true, false],
+        )
+        .unwrap();
         let d = c.minimum_image([6.0, 0.0, 8.0]);
-        assert!((d[0] + 4.0).abs() < 1e-12 && d[1].abs() < 1e-12 && (d[2] - 8.0).abs() < 1e-12, "{d:?}");
+        assert!(
+            (d[0] + 4.0).abs() < 1e-12 && d[1].abs() < 1e-12 && (d[2] - 8.0).abs() < 1e-12,
+            "{d:?}"
+        );
         let w = c.wrap([11.0, 1.0, 25.0]);
         assert!((w[0] - 1.0).abs() < 1e-12 && (w[1] - 1.0).abs() < 1e-12 && (w[2] - 25.0).abs() < 1e-12);
     }
 
     #[test]
     fn perpendicular_width_of_tilted_cell() {
-        let c = Cell::new([10.0, 0.0, 0.0], [5.0, 10.0, 0.0], [0.0, 0.0, 10.0], [0.0; 3], [true; 3]).unwrap();
+        let c = Cell::new(
+            [10.0, 0.0, 0.0],
+            [5.0, 10.0, 0.0],
+            [0.0, 0.0, 10.0],
+            [0.0; 3],
+            [true; 3],
+        )
+        .unwrap();
         // Faces normal to a are planes spanned by b and c: distance = V / |b x c|.
         assert!((c.perpendicular_width(0) - 1000.0 / (125.0f64).sqrt() / 10.0).abs() < 1e-12);
         assert!((c.perpendicular_width(1) - 10.0).abs() < 1e-12);

@@ -1,7 +1,7 @@
 //! Atomic structures: a [`Cell`], species and positions, and the file formats that carry them.
 
-mod cell;
 pub mod build;
+mod cell;
 pub mod io;
 
 pub use cell::Cell;
@@ -180,7 +180,12 @@ mod tests {
     #[test]
     fn overlapping_atoms_are_found_across_the_boundary() {
         let c = Cell::orthorhombic(5.0, 5.0, 5.0).unwrap();
-        let s = Structure::from_symbols(c, &["Cu", "Cu", "Cu"], vec![[0.0; 3], [2.5, 2.5, 2.5], [4.99999, 0.0, 0.0]]).unwrap();
+        let s = Structure::from_symbols(
+            c,
+            &["Cu", "Cu", "Cu"],
+            vec![[0.0; 3], [2.5, 2.5, 2.5], [4.99999, 0.0, 0.0]],
+        )
+        .unwrap();
         let e = s.check_overlaps(0.1).unwrap_err();
         assert!(e.to_string().contains("atoms 1 and 3"), "{e}");
         assert!(s.check_overlaps(1e-6).is_ok());

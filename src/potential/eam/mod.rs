@@ -328,7 +328,10 @@ impl ForceField for Eam {
         let names: Vec<String> = self
             .files
             .iter()
-            .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned()))
+            .map(|p| {
+                p.file_name()
+                    .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+            })
             .collect();
         format!("{} {}", self.style.lammps_name(), names.join(" "))
     }
@@ -382,7 +385,11 @@ impl ForceField for Eam {
             for &(j, sh_idx) in &entries[starts[i] as usize..starts[i + 1] as usize] {
                 let j = j as usize;
                 let sh = &shifts[sh_idx as usize];
-                let d = [x[j][0] + sh[0] - xi[0], x[j][1] + sh[1] - xi[1], x[j][2] + sh[2] - xi[2]];
+                let d = [
+                    x[j][0] + sh[0] - xi[0],
+                    x[j][1] + sh[1] - xi[1],
+                    x[j][2] + sh[2] - xi[2],
+                ];
                 let rsq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
                 if rsq >= self.cutsq {
                     continue;
@@ -429,7 +436,11 @@ impl ForceField for Eam {
             for &(j, sh) in &inner_pairs[inner_starts[i] as usize..inner_starts[i + 1] as usize] {
                 let j = j as usize;
                 let sh = &shifts[sh as usize];
-                let d = [x[j][0] + sh[0] - xi[0], x[j][1] + sh[1] - xi[1], x[j][2] + sh[2] - xi[2]];
+                let d = [
+                    x[j][0] + sh[0] - xi[0],
+                    x[j][1] + sh[1] - xi[1],
+                    x[j][2] + sh[2] - xi[2],
+                ];
                 let rsq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
                 let tj = species_map[s.types[j]];
                 let r = rsq.sqrt();
@@ -476,7 +487,9 @@ mod tests {
     #[test]
     fn spline_reproduces_a_cubic_in_the_interior() {
         // The five-point slope formula is exact for cubics, so the spline is exact too.
-        let f: Vec<f64> = (0..20).map(|k| (k as f64 * 0.1).powi(3) - 2.0 * (k as f64 * 0.1)).collect();
+        let f: Vec<f64> = (0..20)
+            .map(|k| (k as f64 * 0.1).powi(3) - 2.0 * (k as f64 * 0.1))
+            .collect();
         let s = spline(&f, 0.1);
         let x = 0.83;
         let m = (x / 0.1) as usize;

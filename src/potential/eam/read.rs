@@ -87,7 +87,10 @@ impl Lines {
                 Err(_) => {
                     return Err(self.err(
                         self.lines.len(),
-                        format!("file ends after {} of the {n} values of the {what} (truncated?)", out.len()),
+                        format!(
+                            "file ends after {} of the {n} values of the {what} (truncated?)",
+                            out.len()
+                        ),
                     ))
                 }
             };
@@ -199,7 +202,10 @@ pub fn read_setfl(path: &Path, fs: bool) -> Result<Setfl> {
     let mut z2r = Vec::new();
     for i in 0..ne {
         for j in 0..=i {
-            z2r.push(l.values(nr, &format!("pair function r*phi(r) of {}-{}", elements[i], elements[j]))?);
+            z2r.push(l.values(
+                nr,
+                &format!("pair function r*phi(r) of {}-{}", elements[i], elements[j]),
+            )?);
         }
     }
     Ok(Setfl {

@@ -1,0 +1,82 @@
+//! Arguments and helpers shared by the subcommands: reading structures, loading potentials,
+//! writing JSON results.
+
+use anyhow::Context;
+use clap::Args;
+use pelx::potential::ForceField;
+use pelx::structure::io::{read_structure, Format, ReadOptions};
+use pelx::structure::Structure;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How to read a structure file.
+#[derive(Debug, Clone, Args)]
+pub struct StructureOpts {
+    /// Element names of LAMMPS atom types, in type order (type 1 first), e.g. `Cu,Zr`.
+    /// Without it, LAMMPS data files use their Masses comments (`1 63.546 # Cu`) or masses.
+    #[arg(long, value_delimiter = ',', value_name = "ELEMENTS")]
+    pub species: Option<Vec<String>>,
+    /// File format, when the extension does not tell (extxyz, lammps-data, lammps-dump).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+impl StructureOpts {
+    /// Reads a structure and checks it: atoms present, finite coordinates, no two atoms on
+    /// top of each other.
+    pub fn read(&self, path: &Path) -> anyhow::Result<Structure> {
+        let opts = ReadOptions {
+            species: self.species.clone(),
+            format: self.format,
+            ..Default::default()
+        };
+        let s = read_structure(path, &opts)?;
+        tracing::info!("read {} atoms from {}", s.len(), path.display());
+        Ok(s)
+    }
+}
+
+/// The potential: one table (eam/fs, eam/alloy), one funcfl file per element, or a TOML
+/// description of an analytic potential.
+#[derive(Debug, Clone, Args)]
+pub struct PotentialOpts {
+    /// Potential file(s): `*.eam.fs` (eam/fs), `*.eam.alloy` / `*.setfl` (eam/alloy), `*.eam`
+    /// (funcfl; repeat for several elements), `*.toml` (Lennard-Jones or analytic surfaces).
+    #[arg(long = "potential", short = 'p', required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Verlet skin of the neighbour list, Å.
+    #[arg(long, default_value_t = pelx::potential::DEFAULT_SKIN, value_name = "Å")]
+    pub skin: f64,
+}
+
+impl PotentialOpts {
+    /// Loads the force field.
+    pub fn load(&self) -> anyhow::Result<Arc<dyn ForceField>> {
+        let paths: Vec<&Path> = self.files.iter().map(PathBuf::as_path).collect();
+        Ok(pelx::potential::load(&paths)?)
+    }
+    /// Input files for provenance.
+    pub fn paths(&self) -> Vec<&Path> {
+        self.files.iter().map(PathBuf::as_path).collect()
+    }
+}
+
+/// Writes a JSON value to `out` (pretty) or to stdout.
+pub fn emit_json<T: Serialize>(value: &T, out: Option<&Path>) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    match out {
+        Some(p) => std::fs::write(p, text + "\n").with_context(|| format!("writing {}", p.display()))?,
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`pelx ... | head`) is not an error worth a message.
+            if let Err(e) = writeln!(out, "{text}").and_then(|_| out.flush()) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! Command-line interface: one file per subcommand; parsing and printing, no physics.
+
+mod bench;
+mod common;
+mod convert;
+mod energy;
+mod relax;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// pelx: potential-energy-landscape explorer for glasses.
+///
+/// Saddle searches (ART nouveau, climbing-image NEB) on EAM glasses, event catalogs, barrier
+/// asymmetry, the Fan-Iwashita-Egami ageing model and KMC correlation factors.
+/// Units: eV, Å, ps, K, amu (LAMMPS "metal"). Results go to stdout as JSON (or -o FILE);
+/// logs go to stderr (-v for more, or RUST_LOG=debug).
+#[derive(Debug, Parser)]
+#[command(name = "pelx", version, about, long_about, propagate_version = true)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Energy (and forces) of a structure.
+    #[command(after_help = energy::EXAMPLES)]
+    Energy(energy::EnergyArgs),
+    /// Relax a structure to a maximum per-atom force (FIRE, L-BFGS or CG).
+    #[command(after_help = relax::EXAMPLES)]
+    Relax(relax::RelaxArgs),
+    /// Convert a structure between extended XYZ, LAMMPS data and LAMMPS dump.
+    #[command(after_help = convert::EXAMPLES)]
+    Convert(convert::ConvertArgs),
+    /// Speed measurements (pelx and LAMMPS side by side).
+    #[command(after_help = bench::EXAMPLES)]
+    Bench(bench::BenchArgs),
+}
+
+/// Installs the stderr log subscriber (only `main` does this; the library only emits events).
+pub fn init_logging(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let level = if quiet {
+        "error"
+    } else {
+        match verbose {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs the chosen subcommand.
+pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Energy(a) => energy::run(a),
+        Command::Bench(a) => bench::run(a),
+        Command::Convert(a) => convert::run(a),
+        Command::Relax(a) => relax::run(a),
+    }
+}
