@@ -40,6 +40,75 @@ pub struct RunRecord {
     pub parameters: serde_json::Value,
     /// The sampling plan: central atoms and attempts per atom.
     pub sampling: serde_json::Value,
+    /// How the input structure was prepared (None: used as read, it was already relaxed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_relaxation: Option<InputRelaxation>,
+    /// Which part of the task list this catalog holds (`--shard I/N`); absent when whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+}
+
+/// The relaxation applied to an input structure that was not at a minimum.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InputRelaxation {
+    /// Largest per-atom force before and after, eV/Å.
+    pub fmax_before: f64,
+    pub fmax_after: f64,
+    /// Energy before and after, eV.
+    pub energy_before: f64,
+    pub energy_after: f64,
+    pub force_calls: u64,
+}
+
+/// Shard `index` (0-based) of `count`: the tasks k with k mod count == index.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// Whether task `k` belongs to this shard.
+    pub fn owns(&self, k: u64) -> bool {
+        k % self.count as u64 == self.index as u64
+    }
+}
+
+/// Force calls of one search, split by phase.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CallCounts {
+    /// Pushes and perpendicular relaxation in the basin.
+    pub activation: u64,
+    /// Lanczos iterations up to the saddle.
+    pub lanczos: u64,
+    /// Steps along the mode and perpendicular relaxation near the saddle.
+    pub convergence: u64,
+    /// Relaxations from the saddle to both minima.
+    pub relaxation: u64,
+    /// The fresh-Lanczos check of the saddle.
+    pub verification: u64,
+}
+
+impl CallCounts {
+    /// Force calls to reach the saddle (Lanczos included).
+    pub fn to_saddle(&self) -> u64 {
+        self.activation + self.lanczos + self.convergence
+    }
+    /// All force calls of the search.
+    pub fn total(&self) -> u64 {
+        self.to_saddle() + self.relaxation + self.verification
+    }
+}
+
+/// The independent check of a saddle: a fresh Lanczos from a random start, and a second one
+/// with the lowest mode deflated.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct SaddleCheck {
+    /// Lowest and second-lowest Hessian eigenvalues, eV/Å^2.
+    pub lowest: f64,
+    pub second: f64,
+    /// |cos| of the angle between the fresh lowest mode and the search's own mode.
+    pub overlap: f64,
 }
 
 /// Why a search produced no event.
@@ -58,7 +127,11 @@ pub enum FailureReason {
     FinalEqualsInitial,
     /// The minimization to the final minimum did not converge.
     FinalNotRelaxed,
-    /// The force field could not be evaluated (atoms on top of each other, ...).
+    /// The saddle does not relax back to the initial minimum (only with
+    /// `relaxation.require_reconnect`; otherwise such events are kept, flagged `reconnects: false`).
+    NotReconnecting,
+    /// The force field could not be evaluated (atoms on top of each other, ...), or the energy
+    /// ran away.
     PotentialError,
 }
 
@@ -93,7 +166,7 @@ pub struct Event {
     pub saddle_fmax: f64,
     /// Largest minimum-image displacement between initial and final minima, Å.
     pub max_displacement: f64,
-    /// Atoms displaced by more than the catalog's displacement cutoff between the minima.
+    /// Atoms displaced by more than the run's `moved_threshold` (Å) between the minima.
     pub n_moved: usize,
     /// Whether relaxing from the saddle the other way leads back to the initial minimum.
     pub reconnects: bool,
@@ -103,6 +176,12 @@ pub struct Event {
     /// Force calls to reach the saddle (Lanczos included) and for the whole search.
     pub force_calls_saddle: u64,
     pub force_calls_total: u64,
+    /// The same force calls split by phase.
+    #[serde(default)]
+    pub calls: CallCounts,
+    /// The fresh-Lanczos check of the saddle (absent when verification was off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<SaddleCheck>,
     /// Sparse displacements of the saddle and of the final minimum from the initial minimum.
     pub saddle_displacements: Vec<Displacement>,
     pub final_displacements: Vec<Displacement>,
@@ -122,6 +201,9 @@ pub struct Failure {
     /// Human-readable detail (the last eigenvalue, the step count, the error text).
     pub detail: String,
     pub force_calls_total: u64,
+    /// The same force calls split by phase.
+    #[serde(default)]
+    pub calls: CallCounts,
 }
 
 /// One line of a catalog.
@@ -300,6 +382,8 @@ mod tests {
             seed: 7,
             parameters: serde_json::json!({"a": 1}),
             sampling: serde_json::json!({"per_atom": 1}),
+            input_relaxation: None,
+            shard: None,
         }
     }
 
@@ -312,6 +396,10 @@ mod tests {
             reason: FailureReason::NoNegativeMode,
             detail: "lambda 0.3".into(),
             force_calls_total: 100,
+            calls: CallCounts {
+                activation: 100,
+                ..Default::default()
+            },
         })
     }
 

@@ -70,7 +70,10 @@ impl LanczosOptions {
             )));
         }
         if !(self.fd_step > 0.0 && self.fd_step < 0.1) {
-            return Err(Error::invalid(format!("lanczos: fd_step {} Å is outside (0, 0.1)", self.fd_step)));
+            return Err(Error::invalid(format!(
+                "lanczos: fd_step {} Å is outside (0, 0.1)",
+                self.fd_step
+            )));
         }
         if !(self.rel_tol > 0.0 && self.abs_tol >= 0.0) {
             return Err(Error::invalid("lanczos: rel_tol must be > 0 and abs_tol >= 0"));
@@ -188,8 +191,10 @@ where
     let mut q = start.to_vec();
     proj.apply(&mut q);
     let qn = norm(&q);
-    if !(qn > 1e-300) || !qn.is_finite() {
-        return Err(Error::invalid("lanczos: the start vector vanishes in the allowed subspace"));
+    if qn <= 1e-300 || !qn.is_finite() {
+        return Err(Error::invalid(
+            "lanczos: the start vector vanishes in the allowed subspace",
+        ));
     }
     scale(&mut q, 1.0 / qn);
 
@@ -204,7 +209,7 @@ where
     let mut calls = 0u64;
     let mut prev: Option<f64> = None;
     let mut converged = false;
-    let mut ritz = Ritz::default();
+    let mut ritz: Ritz;
 
     loop {
         // w = H q by finite differences.
@@ -284,7 +289,7 @@ where
 }
 
 /// The lowest Ritz pair (value, coefficients in the Krylov basis) and the second Ritz value.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Ritz {
     value: f64,
     coeffs: Vec<f64>,
@@ -383,7 +388,11 @@ mod tests {
             let x = random_vec(n, 3);
             let r = run(&a, &x, &random_vec(n, 5), &Projector::default(), &opts);
             let lmin = spec.iter().copied().fold(f64::INFINITY, f64::min);
-            assert!((r.eigenvalue - lmin).abs() <= 1e-6 * lmin.abs(), "case {k}: {} vs {lmin}", r.eigenvalue);
+            assert!(
+                (r.eigenvalue - lmin).abs() <= 1e-6 * lmin.abs(),
+                "case {k}: {} vs {lmin}",
+                r.eigenvalue
+            );
             // The Ritz vector is an eigenvector: |A v - lambda v| small.
             let v = DVector::from_vec(r.eigenvector.clone());
             let res = (&a * &v - &v * lmin).norm();
@@ -398,7 +407,18 @@ mod tests {
         let a = quadratic(&spec, 2);
         let x = random_vec(8, 4);
         let opts = LanczosOptions::default();
-        let cold = run(&a, &x, &random_vec(8, 9), &Projector::default(), &LanczosOptions { max_vectors: 8, rel_tol: 1e-12, abs_tol: 0.0, ..opts.clone() });
+        let cold = run(
+            &a,
+            &x,
+            &random_vec(8, 9),
+            &Projector::default(),
+            &LanczosOptions {
+                max_vectors: 8,
+                rel_tol: 1e-12,
+                abs_tol: 0.0,
+                ..opts.clone()
+            },
+        );
         // Restart from the (slightly perturbed) converged vector: two calls suffice.
         let mut start = cold.eigenvector.clone();
         start[0] += 1e-3;
@@ -454,7 +474,14 @@ mod tests {
             free: Some(vec![false, true, true]),
             ..Default::default()
         };
-        let e = lowest_mode(&mut force, &[0.0; 3], &[0.0; 3], &[1.0, 0.0, 0.0], &p, &LanczosOptions::default());
+        let e = lowest_mode(
+            &mut force,
+            &[0.0; 3],
+            &[0.0; 3],
+            &[1.0, 0.0, 0.0],
+            &p,
+            &LanczosOptions::default(),
+        );
         assert!(e.unwrap_err().to_string().contains("vanishes"));
     }
 

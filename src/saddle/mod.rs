@@ -1,3 +1,4 @@
 //! Saddle searches: Lanczos lowest mode, ART nouveau, climbing-image NEB.
 
+pub mod art;
 pub mod lanczos;
