@@ -11,8 +11,13 @@
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+
+pub mod dedup;
+pub mod extract;
+pub mod merge;
+pub mod stats;
 
 /// Version tag of the catalog format.
 pub const SCHEMA: &str = "pelx.catalog/1";
@@ -48,6 +53,34 @@ pub struct RunRecord {
     pub shard: Option<Shard>,
 }
 
+impl RunRecord {
+    /// The fields in which `other` describes a different campaign: another structure,
+    /// potential, pelx version, seed, parameter set, sampling plan or initial minimum (the
+    /// file names as typed and, with `ignore_shard`, the shard may differ).
+    pub fn differences(&self, other: &RunRecord, ignore_shard: bool) -> Vec<&'static str> {
+        let mut d = Vec::new();
+        let mut check = |same: bool, name: &'static str| {
+            if !same {
+                d.push(name);
+            }
+        };
+        check(self.schema == other.schema, "schema");
+        check(self.pelx_version == other.pelx_version, "pelx_version");
+        check(self.structure_sha256 == other.structure_sha256, "structure_sha256");
+        check(self.natoms == other.natoms, "natoms");
+        check(self.potential_sha256 == other.potential_sha256, "potential_sha256");
+        check(self.e_initial.to_bits() == other.e_initial.to_bits(), "e_initial");
+        check(self.seed == other.seed, "seed");
+        check(self.parameters == other.parameters, "parameters");
+        check(self.sampling == other.sampling, "sampling");
+        check(self.input_relaxation == other.input_relaxation, "input_relaxation");
+        if !ignore_shard {
+            check(self.shard == other.shard, "shard");
+        }
+        d
+    }
+}
+
 /// The relaxation applied to an input structure that was not at a minimum.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct InputRelaxation {
@@ -58,6 +91,10 @@ pub struct InputRelaxation {
     pub energy_before: f64,
     pub energy_after: f64,
     pub force_calls: u64,
+    /// Where the relaxed structure (the initial minimum of every search) was written, and
+    /// the SHA-256 of its content as read back.
+    pub initial_structure: String,
+    pub initial_sha256: String,
 }
 
 /// Shard `index` (0-based) of `count`: the tasks k with k mod count == index.
@@ -237,64 +274,83 @@ pub struct Catalog {
     pub truncated_tail: bool,
 }
 
-impl Catalog {
-    /// Reads a catalog; every malformed line is an error naming its line number, except an
-    /// incomplete last line (a run killed mid-write), which is dropped with a warning.
-    pub fn read(path: &Path) -> Result<Catalog> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let reader = BufReader::new(file);
-        let mut lines: Vec<(usize, String)> = Vec::new();
-        for (k, line) in reader.lines().enumerate() {
-            let line = line.map_err(|e| Error::io(path, e))?;
-            if !line.trim().is_empty() {
-                lines.push((k + 1, line));
-            }
+/// A catalog's records with the exact text of each line (for merging without re-serializing).
+#[derive(Debug, Clone)]
+pub struct RawCatalog {
+    pub run: RunRecord,
+    /// Every search record and its line, in file order.
+    pub records: Vec<(Record, String)>,
+    /// True when an unterminated last line was ignored.
+    pub truncated_tail: bool,
+}
+
+impl RawCatalog {
+    /// Reads a catalog. Only newline-terminated lines count: an unterminated last line (a run
+    /// killed mid-write) is ignored with a warning, exactly the part that
+    /// [`CatalogWriter::append_to`] cuts off. Any other malformed line is an error naming its
+    /// line number.
+    pub fn read(path: &Path) -> Result<RawCatalog> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |k| k + 1);
+        let truncated_tail = bytes[complete..].iter().any(|b| !b.is_ascii_whitespace());
+        if truncated_tail {
+            tracing::warn!("{}: incomplete last record ignored (interrupted run)", path.display());
         }
-        if lines.is_empty() {
-            return Err(Error::parse(path, 0, "catalog is empty (no run record)"));
-        }
+        let text = std::str::from_utf8(&bytes[..complete])
+            .map_err(|e| Error::parse(path, 0, format!("catalog is not UTF-8 text: {e}")))?;
         let mut run = None;
-        let mut events = Vec::new();
-        let mut failures = Vec::new();
-        let mut truncated_tail = false;
-        let last = lines.len() - 1;
-        for (idx, (lineno, text)) in lines.iter().enumerate() {
-            let rec: Record = match serde_json::from_str(text) {
-                Ok(r) => r,
-                Err(e) if idx == last && idx > 0 && e.is_eof() => {
-                    tracing::warn!(
-                        "{}:{}: incomplete last record ignored (interrupted run)",
-                        path.display(),
-                        lineno
-                    );
-                    truncated_tail = true;
-                    continue;
-                }
-                Err(e) => return Err(Error::parse(path, *lineno, format!("not a catalog record: {e}"))),
-            };
+        let mut records = Vec::new();
+        for (k, line) in text.lines().enumerate() {
+            let lineno = k + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let rec: Record = serde_json::from_str(line)
+                .map_err(|e| Error::parse(path, lineno, format!("not a catalog record: {e}")))?;
             match rec {
-                Record::Run(r) if idx == 0 => {
+                Record::Run(r) if run.is_none() && records.is_empty() => {
                     if r.schema != SCHEMA {
                         return Err(Error::parse(
                             path,
-                            *lineno,
+                            lineno,
                             format!("catalog schema {} is not the supported {SCHEMA}", r.schema),
                         ));
                     }
                     run = Some(*r);
                 }
-                Record::Run(_) => return Err(Error::parse(path, *lineno, "a second run record inside the catalog")),
-                _ if idx == 0 => return Err(Error::parse(path, *lineno, "the first line must be the run record")),
+                Record::Run(_) => return Err(Error::parse(path, lineno, "a second run record inside the catalog")),
+                _ if run.is_none() => return Err(Error::parse(path, lineno, "the first line must be the run record")),
+                rec => records.push((rec, line.to_string())),
+            }
+        }
+        let run = run.ok_or_else(|| Error::parse(path, 0, "catalog is empty (no run record)"))?;
+        Ok(RawCatalog {
+            run,
+            records,
+            truncated_tail,
+        })
+    }
+}
+
+impl Catalog {
+    /// Reads a catalog (see [`RawCatalog::read`] for what counts as a record).
+    pub fn read(path: &Path) -> Result<Catalog> {
+        let raw = RawCatalog::read(path)?;
+        let mut events = Vec::new();
+        let mut failures = Vec::new();
+        for (rec, _) in raw.records {
+            match rec {
                 Record::Event(e) => events.push(*e),
                 Record::Failure(f) => failures.push(f),
+                Record::Run(_) => unreachable!("run records are rejected by RawCatalog::read"),
             }
         }
         Ok(Catalog {
             path: path.to_path_buf(),
-            run: run.expect("checked at index 0"),
+            run: raw.run,
             events,
             failures,
-            truncated_tail,
+            truncated_tail: raw.truncated_tail,
         })
     }
 
@@ -302,13 +358,26 @@ impl Catalog {
     pub fn searches(&self) -> usize {
         self.events.len() + self.failures.len()
     }
+
+    /// The task indices present, ascending.
+    pub fn tasks(&self) -> Vec<u64> {
+        let mut t: Vec<u64> = self
+            .events
+            .iter()
+            .map(|e| e.task)
+            .chain(self.failures.iter().map(|f| f.task))
+            .collect();
+        t.sort_unstable();
+        t
+    }
 }
 
-/// Appends records to a catalog file, flushing each line.
+/// Appends records to a catalog file. Each record goes out as one `write` of its line and the
+/// newline, unbuffered, so that a killed run leaves at most one unterminated line.
 #[derive(Debug)]
 pub struct CatalogWriter {
     path: PathBuf,
-    out: std::io::BufWriter<std::fs::File>,
+    out: std::fs::File,
 }
 
 impl CatalogWriter {
@@ -317,41 +386,42 @@ impl CatalogWriter {
         let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
         let mut w = CatalogWriter {
             path: path.to_path_buf(),
-            out: std::io::BufWriter::new(file),
+            out: file,
         };
         w.append(&Record::Run(Box::new(run.clone())))?;
         Ok(w)
     }
 
-    /// Opens an existing catalog for appending (after `--resume` has read it). An incomplete
+    /// Opens an existing catalog for appending (after `--resume` has read it). An unterminated
     /// last line is cut off first so that the file stays valid JSON lines.
     pub fn append_to(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let keep = match bytes.iter().rposition(|&b| b == b'\n') {
-            Some(k) => k + 1,
-            None => 0,
-        };
-        let file = std::fs::OpenOptions::new()
+        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |k| k + 1);
+        let mut file = std::fs::OpenOptions::new()
             .write(true)
             .open(path)
             .map_err(|e| Error::io(path, e))?;
         file.set_len(keep as u64).map_err(|e| Error::io(path, e))?;
-        let mut file = file;
         use std::io::Seek;
         file.seek(std::io::SeekFrom::End(0)).map_err(|e| Error::io(path, e))?;
         Ok(CatalogWriter {
             path: path.to_path_buf(),
-            out: std::io::BufWriter::new(file),
+            out: file,
         })
     }
 
-    /// Appends one record and flushes it to the file.
+    /// Appends one record.
     pub fn append(&mut self, rec: &Record) -> Result<()> {
         let line = serde_json::to_string(rec).map_err(|e| Error::invalid(format!("serializing a record: {e}")))?;
-        let io = |e| Error::io(&self.path, e);
-        self.out.write_all(line.as_bytes()).map_err(io)?;
-        self.out.write_all(b"\n").map_err(|e| Error::io(&self.path, e))?;
-        self.out.flush().map_err(|e| Error::io(&self.path, e))
+        self.append_line(&line)
+    }
+
+    /// Appends one line of JSON text as it is (a record copied from another catalog).
+    pub fn append_line(&mut self, line: &str) -> Result<()> {
+        let mut buf = Vec::with_capacity(line.len() + 1);
+        buf.extend_from_slice(line.as_bytes());
+        buf.push(b'\n');
+        self.out.write_all(&buf).map_err(|e| Error::io(&self.path, e))
     }
 }
 

@@ -1,6 +1,8 @@
 //! Command-line interface: one file per subcommand; parsing and printing, no physics.
 
+mod art;
 mod bench;
+mod catalog;
 mod common;
 mod convert;
 mod energy;
@@ -39,6 +41,12 @@ pub enum Command {
     /// Convert a structure between extended XYZ, LAMMPS data and LAMMPS dump.
     #[command(after_help = convert::EXAMPLES)]
     Convert(convert::ConvertArgs),
+    /// ART nouveau saddle searches around chosen atoms, written to an event catalog.
+    #[command(after_help = art::EXAMPLES)]
+    Art(art::ArtArgs),
+    /// Event catalogs: stats, merge, filter, dedup, extract.
+    #[command(after_help = catalog::EXAMPLES)]
+    Catalog(catalog::CatalogArgs),
     /// Speed measurements (pelx and LAMMPS side by side).
     #[command(after_help = bench::EXAMPLES)]
     Bench(bench::BenchArgs),
@@ -72,5 +80,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(a) => bench::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Relax(a) => relax::run(a),
+        Command::Art(a) => art::run(a),
+        Command::Catalog(a) => catalog::run(a),
     }
 }

@@ -47,6 +47,8 @@ pub struct ArtConfig {
     pub relaxation: RelaxationConfig,
     pub verification: VerificationConfig,
     pub limits: LimitsConfig,
+    pub input: InputConfig,
+    pub catalog: CatalogConfig,
 }
 
 /// The initial random displacement.
@@ -279,6 +281,52 @@ impl Default for LimitsConfig {
     }
 }
 
+/// The starting structure of a campaign.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InputConfig {
+    /// A starting structure whose largest per-atom force exceeds this (eV/Å) is not a
+    /// minimum: it is relaxed first (or refused with `--no-relax`). At most
+    /// `relaxation.refine_fmax`, so that relaxations back to it can be recognised.
+    pub max_fmax: f64,
+    /// The relaxation of an unrelaxed input stops at this largest per-atom force, eV/Å.
+    pub relax_fmax: f64,
+    /// Minimizer for that relaxation.
+    pub method: MinimizerKind,
+}
+
+impl Default for InputConfig {
+    fn default() -> Self {
+        InputConfig {
+            max_fmax: 1e-4,
+            relax_fmax: 1e-5,
+            method: MinimizerKind::Lbfgs,
+        }
+    }
+}
+
+/// How events are stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogConfig {
+    /// Sparse displacements keep atoms that moved more than this from the initial minimum, Å.
+    pub displacement_cutoff: f64,
+    /// Displacement components are rounded to this many decimals (of Å).
+    pub displacement_decimals: u32,
+    /// `n_moved` counts atoms displaced more than this between the minima, Å.
+    pub moved_threshold: f64,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        CatalogConfig {
+            displacement_cutoff: 1e-3,
+            displacement_decimals: 6,
+            moved_threshold: 0.2,
+        }
+    }
+}
+
 impl ArtConfig {
     /// Reads a TOML configuration; missing keys take their defaults, unknown keys are errors.
     pub fn from_toml_str(text: &str, origin: &std::path::Path) -> Result<Self> {
@@ -327,6 +375,27 @@ impl ArtConfig {
         pos("perpendicular.max_atom_step", self.perpendicular.max_atom_step)?;
         self.perpendicular.fire.validate()?;
         pos("limits.max_energy_rise", self.limits.max_energy_rise)?;
+        pos("input.max_fmax", self.input.max_fmax)?;
+        pos("input.relax_fmax", self.input.relax_fmax)?;
+        pos("catalog.displacement_cutoff", self.catalog.displacement_cutoff)?;
+        pos("catalog.moved_threshold", self.catalog.moved_threshold)?;
+        if self.input.max_fmax > self.relaxation.refine_fmax {
+            return Err(Error::invalid(format!(
+                "art config: input.max_fmax ({}) must not exceed relaxation.refine_fmax ({}): relaxations \
+                 back to a less relaxed initial structure would not be recognised",
+                self.input.max_fmax, self.relaxation.refine_fmax
+            )));
+        }
+        if self.input.relax_fmax > self.input.max_fmax {
+            return Err(Error::invalid(
+                "art config: input.relax_fmax must not exceed input.max_fmax",
+            ));
+        }
+        if self.catalog.displacement_decimals > 15 {
+            return Err(Error::invalid(
+                "art config: catalog.displacement_decimals must be at most 15",
+            ));
+        }
         if self.activation.eigenvalue_threshold >= 0.0 {
             return Err(Error::invalid(
                 "art config: activation.eigenvalue_threshold must be negative",

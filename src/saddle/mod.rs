@@ -1,4 +1,5 @@
 //! Saddle searches: Lanczos lowest mode, ART nouveau, climbing-image NEB.
 
 pub mod art;
+pub mod campaign;
 pub mod lanczos;
