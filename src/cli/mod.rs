@@ -1,7 +1,9 @@
 //! Command-line interface: one file per subcommand; parsing and printing, no physics.
 
+mod art;
 mod asym;
 mod bench;
+mod catalog;
 mod common;
 mod convert;
 mod decompose;
@@ -55,6 +57,12 @@ pub enum Command {
     /// Forward/reverse barrier asymmetry: histograms, statistics, FIE spectrum fits, figures.
     #[command(after_help = asym::EXAMPLES)]
     Asym(asym::AsymArgs),
+    /// ART nouveau saddle searches around chosen atoms, written to an event catalog.
+    #[command(after_help = art::EXAMPLES)]
+    Art(art::ArtArgs),
+    /// Event catalogs: stats, merge, filter, dedup, extract.
+    #[command(after_help = catalog::EXAMPLES)]
+    Catalog(catalog::CatalogArgs),
     /// Speed measurements (pelx and LAMMPS side by side).
     #[command(after_help = bench::EXAMPLES)]
     Bench(bench::BenchArgs),
@@ -100,5 +108,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Decompose(a) => decompose::run(a),
         Command::Network(a) => network::run(a),
         Command::Asym(a) => asym::run(a),
+        Command::Art(a) => art::run(a),
+        Command::Catalog(a) => catalog::run(a),
     }
 }
