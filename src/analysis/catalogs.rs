@@ -397,6 +397,8 @@ pub(crate) mod testing {
 
     pub fn run(structure_sha256: &str, natoms: usize, e_initial: f64) -> RunRecord {
         RunRecord {
+            input_relaxation: None,
+            shard: None,
             schema: SCHEMA.into(),
             pelx_version: "test".into(),
             structure: format!("{structure_sha256}.extxyz"),
@@ -426,6 +428,8 @@ pub(crate) mod testing {
             .map(|(_, d)| (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt())
             .fold(0.0, f64::max);
         Event {
+            calls: Default::default(),
+            check: None,
             task,
             central_atom: fin.first().map(|x| x.0 as usize).unwrap_or(0),
             attempt: 0,
@@ -542,6 +546,7 @@ pub(crate) mod testing {
         let mut w = CatalogWriter::create(&dir.join("failures-only.jsonl"), &run("f0", 20, -95.0)).unwrap();
         for task in 0..3 {
             w.append(&Record::Failure(crate::catalog::Failure {
+                calls: Default::default(),
                 task,
                 central_atom: task as usize,
                 attempt: 0,
@@ -689,6 +694,7 @@ mod tests {
             (2, FailureReason::IterationLimit),
         ] {
             w.append(&Record::Failure(Failure {
+                calls: Default::default(),
                 task,
                 central_atom: 0,
                 attempt: 0,
