@@ -13,10 +13,10 @@
 //!
 //! Sums run over walkers and origins (ratio estimators); errors are delete-one jackknife errors
 //! over walkers, which are independent. The same ratio over N/64 ... N hops is recorded to show
-//! that the back-and-forth correlations have died out well within N/8 hops. Arrhenius fits
-//! over temperature give E_D = E_RW + E_f. Every walker's streams
-//! derive from (seed, walker index) alone, so results do not depend on the thread count; the
-//! same walkers start from the same basins at every temperature and asymmetry level.
+//! whether the back-and-forth correlations have died out within N/8 hops (`converged`).
+//! Arrhenius fits over temperature give E_D = E_RW + E_f. Every walker's streams derive from
+//! (seed, walker index) alone, so results do not depend on the thread count; the same walkers
+//! start from the same basins at every temperature and asymmetry level.
 
 use super::engine::{open_unit, Kmc, Process};
 use super::harvest::{barrier_pairs, HarvestSummary};
