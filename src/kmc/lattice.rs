@@ -454,8 +454,11 @@ impl LatticeParams {
     /// Checks the run length, blocks and window (the lattice size is checked when the
     /// supercell is built).
     pub fn validate(&self) -> Result<()> {
-        if !(1..=64).contains(&self.window) {
-            return Err(Error::invalid(format!("window {} must lie in 1..=64", self.window)));
+        if !(1..=MAX_WINDOW).contains(&self.window) {
+            return Err(Error::invalid(format!(
+                "window {} must lie in 1..={MAX_WINDOW}",
+                self.window
+            )));
         }
         if self.blocks < 2 {
             return Err(Error::invalid(format!("blocks {} must be at least 2", self.blocks)));
@@ -556,17 +559,27 @@ struct BlockSums {
     lag: Vec<i64>,
 }
 
+/// Largest lag window: the hop history of an atom is a fixed array.
+pub const MAX_WINDOW: usize = 16;
+
+/// What the walk keeps of one atom, in one 32-byte record so that a jump touches one cache line.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(32))]
+struct AtomState {
+    /// Unwrapped displacement, grid units.
+    disp: [i32; 3],
+    hops: u32,
+    /// Directions of the last hops, newest first.
+    history: [u8; MAX_WINDOW],
+}
+
 /// The vacancy, the atoms and their recent hop history.
 struct Walk<'a> {
     cell: &'a Supercell,
     window: usize,
     vacancy: usize,
     atom_at: Vec<u32>,
-    /// Unwrapped displacement of each atom, grid units.
-    disp: Vec<[i32; 3]>,
-    hops_of: Vec<u32>,
-    /// Last `window` hop directions of each atom, newest first.
-    history: Vec<u8>,
+    atoms: Vec<AtomState>,
     /// Metric dot products of all direction pairs, row-major.
     dots: Vec<i32>,
 }
@@ -588,9 +601,7 @@ impl<'a> Walk<'a> {
             window,
             vacancy,
             atom_at,
-            disp: vec![[0; 3]; n],
-            hops_of: vec![0; n],
-            history: vec![0; n * window],
+            atoms: vec![AtomState::default(); n],
             dots,
         }
     }
@@ -608,25 +619,22 @@ impl<'a> Walk<'a> {
             self.atom_at[self.vacancy] = a;
             self.atom_at[s] = VACANT;
             self.vacancy = s;
-            let a = a as usize;
-            let hist = &mut self.history[a * l..(a + 1) * l];
-            let c = self.hops_of[a];
-            if c as usize >= l {
+            let st = &mut self.atoms[a as usize];
+            if st.hops as usize >= l {
                 let row = &self.dots[d * nd..(d + 1) * nd];
-                for (acc, &prev) in lag.iter_mut().zip(hist.iter()) {
+                for (acc, &prev) in lag.iter_mut().zip(&st.history[..l]) {
                     *acc += row[prev as usize] as i64;
                 }
                 sums.counted += 1;
-                sums.reversals += (hist[0] == cell.opposite[d]) as u64;
+                sums.reversals += (st.history[0] == cell.opposite[d]) as u64;
             }
-            hist.copy_within(0..l - 1, 1);
-            hist[0] = d as u8;
-            self.hops_of[a] = c + 1;
+            st.history.copy_within(0..MAX_WINDOW - 1, 1);
+            st.history[0] = d as u8;
+            st.hops += 1;
             let h = cell.directions[d];
-            let r = &mut self.disp[a];
-            r[0] += h[0];
-            r[1] += h[1];
-            r[2] += h[2];
+            st.disp[0] += h[0];
+            st.disp[1] += h[1];
+            st.disp[2] += h[2];
         }
         sums.lag = lag;
     }
@@ -637,7 +645,7 @@ impl<'a> Walk<'a> {
         let s = self.cell.geometry.axis_scale();
         (0..self.cell.len())
             .filter(|&a| a != vacancy0)
-            .map(|a| [0, 1, 2].map(|d| (self.cell.sites[a][d] + self.disp[a][d]) as f64 * s[d] * nn_distance))
+            .map(|a| [0, 1, 2].map(|d| (self.cell.sites[a][d] + self.atoms[a].disp[d]) as f64 * s[d] * nn_distance))
             .collect()
     }
 }
@@ -753,7 +761,12 @@ fn summarize(
     // atoms as independent samples of R^2.
     let n_total = hops as f64;
     let x: Vec<(f64, f64)> = (0..cell.len())
-        .map(|a| (g.dot(walk.disp[a], walk.disp[a]) as f64 / nn2, walk.hops_of[a] as f64))
+        .map(|a| {
+            (
+                g.dot(walk.atoms[a].disp, walk.atoms[a].disp) as f64 / nn2,
+                walk.atoms[a].hops as f64,
+            )
+        })
         .collect();
     let f_msd = x.iter().map(|(r2, _)| r2).sum::<f64>() / n_total;
     let f_msd_err = x.iter().map(|(r2, n)| (r2 - f_msd * n).powi(2)).sum::<f64>().sqrt() / n_total;
