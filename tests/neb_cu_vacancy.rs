@@ -155,6 +155,9 @@ fn vacancy_hop_quick() {
     if let Some(v) = env("K") {
         o.spring = v;
     }
+    if let Some(v) = env("FA") {
+        o.fire.f_alpha = v;
+    }
     if let Some(v) = env("FMAX") {
         o.fmax = v;
     }

@@ -330,6 +330,24 @@ fn glass_pair_from_files() {
     if let Some(v) = env("K") {
         opts.spring = v;
     }
+    if let Some(v) = env("MAXSTEP") {
+        opts.max_step = v;
+    }
+    if let Some(v) = env("DT") {
+        opts.fire.dt = v;
+    }
+    if let Some(v) = env("DTMAX") {
+        opts.fire.dt_max = v;
+    }
+    if let Some(v) = env("NMIN") {
+        opts.fire.n_min = v as u32;
+    }
+    if let Some(v) = env("ASTART") {
+        opts.fire.alpha_start = v;
+    }
+    if let Some(v) = env("FA") {
+        opts.fire.f_alpha = v;
+    }
     if let Some(v) = env("CLIMB_AFTER") {
         opts.climb_after = if v > 0.0 { Some(v) } else { None };
     }
