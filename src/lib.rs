@@ -13,6 +13,8 @@
 //! | [`minimize`] | FIRE and the argmin-backed L-BFGS and CG, one [`minimize::Minimizer`] interface with an fmax stop |
 //! | [`saddle`] | Lanczos, ART nouveau, climbing-image NEB |
 //! | [`catalog`] | events, the JSON-lines catalog, merging and statistics |
+//! | [`network`] | the basin network: distinct minima as nodes, saddles with both barriers as edges; JSON, GraphML, DOT |
+//! | [`analysis`] | barrier asymmetry tables, FIE spectrum fits (maximum likelihood), figures |
 //! | [`fie`] | the Fan-Iwashita-Egami E_IS evolution model |
 //! | [`kmc`] | residence-time kinetic Monte Carlo and correlation factors |
 //! | `cli` (binary only) | one file per subcommand: parsing and printing, no physics |
@@ -21,6 +23,10 @@
 //! LAMMPS "metal" units everywhere: energies in eV, lengths in Å, forces in eV/Å, time in ps,
 //! temperature in K, masses in amu. k_B = 8.617333262e-5 eV/K ([`units::KB`]).
 
+// Index loops mirror the equations (sums over atoms i, neighbours j, components k) and keep
+// the LAMMPS evaluation order visible; iterator rewrites would obscure that.
+#![allow(clippy::needless_range_loop)]
+
 pub mod error;
 pub mod fie;
 pub mod kmc;
@@ -28,11 +34,15 @@ pub mod minimize;
 pub mod potential;
 pub mod provenance;
 pub mod saddle;
+pub mod schema;
 pub mod structure;
 pub mod units;
 
 pub mod bench;
 pub mod catalog;
 pub mod diffusion;
+
+pub mod analysis;
+pub mod network;
 
 pub use error::{Error, Result};

@@ -53,6 +53,27 @@ fn energy_of_the_shipped_glass_is_json_on_stdout() {
     let de = (v["energy"].as_f64().unwrap() - fx["energy"].as_f64().unwrap()).abs();
     assert!(de < 1e-8, "{de}");
     assert!(v["provenance"]["pelx_version"].is_string());
+    let errors = pelx::schema::check(&pelx::schema::load("energy.schema.json"), &v);
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[test]
+fn bench_output_follows_its_schema() {
+    let out = pelx(&[
+        "bench",
+        "forces",
+        "configs/CuZr50_500.extxyz",
+        "-p",
+        "potentials/CuZr_mm.eam.fs",
+        "--calls",
+        "2",
+        "--repeat",
+        "1",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = pelx::schema::check(&pelx::schema::load("bench-forces.schema.json"), &v);
+    assert!(errors.is_empty(), "{errors:?}");
 }
 
 #[test]
@@ -97,6 +118,8 @@ fn convert_then_relax_round_trip() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["converged"], true);
+    let errors = pelx::schema::check(&pelx::schema::load("relax.schema.json"), &v);
+    assert!(errors.is_empty(), "{errors:?}");
     assert!(relaxed.exists());
 }
 

@@ -11,8 +11,13 @@
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+
+pub mod dedup;
+pub mod extract;
+pub mod merge;
+pub mod stats;
 
 /// Version tag of the catalog format.
 pub const SCHEMA: &str = "pelx.catalog/1";
@@ -40,6 +45,107 @@ pub struct RunRecord {
     pub parameters: serde_json::Value,
     /// The sampling plan: central atoms and attempts per atom.
     pub sampling: serde_json::Value,
+    /// How the input structure was prepared (None: used as read, it was already relaxed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_relaxation: Option<InputRelaxation>,
+    /// Which part of the task list this catalog holds (`--shard I/N`); absent when whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+}
+
+impl RunRecord {
+    /// The fields in which `other` describes a different campaign: another structure,
+    /// potential, pelx version, seed, parameter set, sampling plan or initial minimum (the
+    /// file names as typed and, with `ignore_shard`, the shard may differ).
+    pub fn differences(&self, other: &RunRecord, ignore_shard: bool) -> Vec<&'static str> {
+        let mut d = Vec::new();
+        let mut check = |same: bool, name: &'static str| {
+            if !same {
+                d.push(name);
+            }
+        };
+        check(self.schema == other.schema, "schema");
+        check(self.pelx_version == other.pelx_version, "pelx_version");
+        check(self.structure_sha256 == other.structure_sha256, "structure_sha256");
+        check(self.natoms == other.natoms, "natoms");
+        check(self.potential_sha256 == other.potential_sha256, "potential_sha256");
+        check(self.e_initial.to_bits() == other.e_initial.to_bits(), "e_initial");
+        check(self.seed == other.seed, "seed");
+        check(self.parameters == other.parameters, "parameters");
+        check(self.sampling == other.sampling, "sampling");
+        check(self.input_relaxation == other.input_relaxation, "input_relaxation");
+        if !ignore_shard {
+            check(self.shard == other.shard, "shard");
+        }
+        d
+    }
+}
+
+/// The relaxation applied to an input structure that was not at a minimum.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InputRelaxation {
+    /// Largest per-atom force before and after, eV/Å.
+    pub fmax_before: f64,
+    pub fmax_after: f64,
+    /// Energy before and after, eV.
+    pub energy_before: f64,
+    pub energy_after: f64,
+    pub force_calls: u64,
+    /// Where the relaxed structure (the initial minimum of every search) was written, and
+    /// the SHA-256 of its content as read back.
+    pub initial_structure: String,
+    pub initial_sha256: String,
+}
+
+/// Shard `index` (0-based) of `count`: the tasks k with k mod count == index.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// Whether task `k` belongs to this shard.
+    pub fn owns(&self, k: u64) -> bool {
+        k % self.count as u64 == self.index as u64
+    }
+}
+
+/// Force calls of one search, split by phase.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CallCounts {
+    /// Pushes and perpendicular relaxation in the basin.
+    pub activation: u64,
+    /// Lanczos iterations up to the saddle.
+    pub lanczos: u64,
+    /// Steps along the mode and perpendicular relaxation near the saddle.
+    pub convergence: u64,
+    /// Relaxations from the saddle to both minima.
+    pub relaxation: u64,
+    /// The fresh-Lanczos check of the saddle.
+    pub verification: u64,
+}
+
+impl CallCounts {
+    /// Force calls to reach the saddle (Lanczos included).
+    pub fn to_saddle(&self) -> u64 {
+        self.activation + self.lanczos + self.convergence
+    }
+    /// All force calls of the search.
+    pub fn total(&self) -> u64 {
+        self.to_saddle() + self.relaxation + self.verification
+    }
+}
+
+/// The independent check of a saddle: a fresh Lanczos from a random start, and a second one
+/// with the lowest mode deflated.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct SaddleCheck {
+    /// Lowest and second-lowest Hessian eigenvalues, eV/Å^2.
+    pub lowest: f64,
+    pub second: f64,
+    /// |cos| of the angle between the fresh lowest mode and the search's own mode.
+    pub overlap: f64,
 }
 
 /// Why a search produced no event.
@@ -58,7 +164,11 @@ pub enum FailureReason {
     FinalEqualsInitial,
     /// The minimization to the final minimum did not converge.
     FinalNotRelaxed,
-    /// The force field could not be evaluated (atoms on top of each other, ...).
+    /// The saddle does not relax back to the initial minimum (only with
+    /// `relaxation.require_reconnect`; otherwise such events are kept, flagged `reconnects: false`).
+    NotReconnecting,
+    /// The force field could not be evaluated (atoms on top of each other, ...), or the energy
+    /// ran away.
     PotentialError,
 }
 
@@ -93,7 +203,7 @@ pub struct Event {
     pub saddle_fmax: f64,
     /// Largest minimum-image displacement between initial and final minima, Å.
     pub max_displacement: f64,
-    /// Atoms displaced by more than the catalog's displacement cutoff between the minima.
+    /// Atoms displaced by more than the run's `moved_threshold` (Å) between the minima.
     pub n_moved: usize,
     /// Whether relaxing from the saddle the other way leads back to the initial minimum.
     pub reconnects: bool,
@@ -103,6 +213,12 @@ pub struct Event {
     /// Force calls to reach the saddle (Lanczos included) and for the whole search.
     pub force_calls_saddle: u64,
     pub force_calls_total: u64,
+    /// The same force calls split by phase.
+    #[serde(default)]
+    pub calls: CallCounts,
+    /// The fresh-Lanczos check of the saddle (absent when verification was off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<SaddleCheck>,
     /// Sparse displacements of the saddle and of the final minimum from the initial minimum.
     pub saddle_displacements: Vec<Displacement>,
     pub final_displacements: Vec<Displacement>,
@@ -122,6 +238,9 @@ pub struct Failure {
     /// Human-readable detail (the last eigenvalue, the step count, the error text).
     pub detail: String,
     pub force_calls_total: u64,
+    /// The same force calls split by phase.
+    #[serde(default)]
+    pub calls: CallCounts,
 }
 
 /// One line of a catalog.
@@ -155,64 +274,83 @@ pub struct Catalog {
     pub truncated_tail: bool,
 }
 
-impl Catalog {
-    /// Reads a catalog; every malformed line is an error naming its line number, except an
-    /// incomplete last line (a run killed mid-write), which is dropped with a warning.
-    pub fn read(path: &Path) -> Result<Catalog> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let reader = BufReader::new(file);
-        let mut lines: Vec<(usize, String)> = Vec::new();
-        for (k, line) in reader.lines().enumerate() {
-            let line = line.map_err(|e| Error::io(path, e))?;
-            if !line.trim().is_empty() {
-                lines.push((k + 1, line));
-            }
+/// A catalog's records with the exact text of each line (for merging without re-serializing).
+#[derive(Debug, Clone)]
+pub struct RawCatalog {
+    pub run: RunRecord,
+    /// Every search record and its line, in file order.
+    pub records: Vec<(Record, String)>,
+    /// True when an unterminated last line was ignored.
+    pub truncated_tail: bool,
+}
+
+impl RawCatalog {
+    /// Reads a catalog. Only newline-terminated lines count: an unterminated last line (a run
+    /// killed mid-write) is ignored with a warning, exactly the part that
+    /// [`CatalogWriter::append_to`] cuts off. Any other malformed line is an error naming its
+    /// line number.
+    pub fn read(path: &Path) -> Result<RawCatalog> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |k| k + 1);
+        let truncated_tail = bytes[complete..].iter().any(|b| !b.is_ascii_whitespace());
+        if truncated_tail {
+            tracing::warn!("{}: incomplete last record ignored (interrupted run)", path.display());
         }
-        if lines.is_empty() {
-            return Err(Error::parse(path, 0, "catalog is empty (no run record)"));
-        }
+        let text = std::str::from_utf8(&bytes[..complete])
+            .map_err(|e| Error::parse(path, 0, format!("catalog is not UTF-8 text: {e}")))?;
         let mut run = None;
-        let mut events = Vec::new();
-        let mut failures = Vec::new();
-        let mut truncated_tail = false;
-        let last = lines.len() - 1;
-        for (idx, (lineno, text)) in lines.iter().enumerate() {
-            let rec: Record = match serde_json::from_str(text) {
-                Ok(r) => r,
-                Err(e) if idx == last && idx > 0 && e.is_eof() => {
-                    tracing::warn!(
-                        "{}:{}: incomplete last record ignored (interrupted run)",
-                        path.display(),
-                        lineno
-                    );
-                    truncated_tail = true;
-                    continue;
-                }
-                Err(e) => return Err(Error::parse(path, *lineno, format!("not a catalog record: {e}"))),
-            };
+        let mut records = Vec::new();
+        for (k, line) in text.lines().enumerate() {
+            let lineno = k + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let rec: Record = serde_json::from_str(line)
+                .map_err(|e| Error::parse(path, lineno, format!("not a catalog record: {e}")))?;
             match rec {
-                Record::Run(r) if idx == 0 => {
+                Record::Run(r) if run.is_none() && records.is_empty() => {
                     if r.schema != SCHEMA {
                         return Err(Error::parse(
                             path,
-                            *lineno,
+                            lineno,
                             format!("catalog schema {} is not the supported {SCHEMA}", r.schema),
                         ));
                     }
                     run = Some(*r);
                 }
-                Record::Run(_) => return Err(Error::parse(path, *lineno, "a second run record inside the catalog")),
-                _ if idx == 0 => return Err(Error::parse(path, *lineno, "the first line must be the run record")),
+                Record::Run(_) => return Err(Error::parse(path, lineno, "a second run record inside the catalog")),
+                _ if run.is_none() => return Err(Error::parse(path, lineno, "the first line must be the run record")),
+                rec => records.push((rec, line.to_string())),
+            }
+        }
+        let run = run.ok_or_else(|| Error::parse(path, 0, "catalog is empty (no run record)"))?;
+        Ok(RawCatalog {
+            run,
+            records,
+            truncated_tail,
+        })
+    }
+}
+
+impl Catalog {
+    /// Reads a catalog (see [`RawCatalog::read`] for what counts as a record).
+    pub fn read(path: &Path) -> Result<Catalog> {
+        let raw = RawCatalog::read(path)?;
+        let mut events = Vec::new();
+        let mut failures = Vec::new();
+        for (rec, _) in raw.records {
+            match rec {
                 Record::Event(e) => events.push(*e),
                 Record::Failure(f) => failures.push(f),
+                Record::Run(_) => unreachable!("run records are rejected by RawCatalog::read"),
             }
         }
         Ok(Catalog {
             path: path.to_path_buf(),
-            run: run.expect("checked at index 0"),
+            run: raw.run,
             events,
             failures,
-            truncated_tail,
+            truncated_tail: raw.truncated_tail,
         })
     }
 
@@ -220,13 +358,26 @@ impl Catalog {
     pub fn searches(&self) -> usize {
         self.events.len() + self.failures.len()
     }
+
+    /// The task indices present, ascending.
+    pub fn tasks(&self) -> Vec<u64> {
+        let mut t: Vec<u64> = self
+            .events
+            .iter()
+            .map(|e| e.task)
+            .chain(self.failures.iter().map(|f| f.task))
+            .collect();
+        t.sort_unstable();
+        t
+    }
 }
 
-/// Appends records to a catalog file, flushing each line.
+/// Appends records to a catalog file. Each record goes out as one `write` of its line and the
+/// newline, unbuffered, so that a killed run leaves at most one unterminated line.
 #[derive(Debug)]
 pub struct CatalogWriter {
     path: PathBuf,
-    out: std::io::BufWriter<std::fs::File>,
+    out: std::fs::File,
 }
 
 impl CatalogWriter {
@@ -235,41 +386,42 @@ impl CatalogWriter {
         let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
         let mut w = CatalogWriter {
             path: path.to_path_buf(),
-            out: std::io::BufWriter::new(file),
+            out: file,
         };
         w.append(&Record::Run(Box::new(run.clone())))?;
         Ok(w)
     }
 
-    /// Opens an existing catalog for appending (after `--resume` has read it). An incomplete
+    /// Opens an existing catalog for appending (after `--resume` has read it). An unterminated
     /// last line is cut off first so that the file stays valid JSON lines.
     pub fn append_to(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let keep = match bytes.iter().rposition(|&b| b == b'\n') {
-            Some(k) => k + 1,
-            None => 0,
-        };
-        let file = std::fs::OpenOptions::new()
+        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |k| k + 1);
+        let mut file = std::fs::OpenOptions::new()
             .write(true)
             .open(path)
             .map_err(|e| Error::io(path, e))?;
         file.set_len(keep as u64).map_err(|e| Error::io(path, e))?;
-        let mut file = file;
         use std::io::Seek;
         file.seek(std::io::SeekFrom::End(0)).map_err(|e| Error::io(path, e))?;
         Ok(CatalogWriter {
             path: path.to_path_buf(),
-            out: std::io::BufWriter::new(file),
+            out: file,
         })
     }
 
-    /// Appends one record and flushes it to the file.
+    /// Appends one record.
     pub fn append(&mut self, rec: &Record) -> Result<()> {
         let line = serde_json::to_string(rec).map_err(|e| Error::invalid(format!("serializing a record: {e}")))?;
-        let io = |e| Error::io(&self.path, e);
-        self.out.write_all(line.as_bytes()).map_err(io)?;
-        self.out.write_all(b"\n").map_err(|e| Error::io(&self.path, e))?;
-        self.out.flush().map_err(|e| Error::io(&self.path, e))
+        self.append_line(&line)
+    }
+
+    /// Appends one line of JSON text as it is (a record copied from another catalog).
+    pub fn append_line(&mut self, line: &str) -> Result<()> {
+        let mut buf = Vec::with_capacity(line.len() + 1);
+        buf.extend_from_slice(line.as_bytes());
+        buf.push(b'\n');
+        self.out.write_all(&buf).map_err(|e| Error::io(&self.path, e))
     }
 }
 
@@ -300,6 +452,8 @@ mod tests {
             seed: 7,
             parameters: serde_json::json!({"a": 1}),
             sampling: serde_json::json!({"per_atom": 1}),
+            input_relaxation: None,
+            shard: None,
         }
     }
 
@@ -312,6 +466,10 @@ mod tests {
             reason: FailureReason::NoNegativeMode,
             detail: "lambda 0.3".into(),
             force_calls_total: 100,
+            calls: CallCounts {
+                activation: 100,
+                ..Default::default()
+            },
         })
     }
 

@@ -43,7 +43,7 @@ pub struct ForcesArgs {
     #[arg(long, default_value_t = 3)]
     pub repeat: usize,
     /// Replicate the structure NX,NY,NZ times first (e.g. 2,2,2 for 8x the atoms).
-    #[arg(long, value_delimiter = ',', num_args = 3, value_name = "NX,NY,NZ")]
+    #[arg(long, value_delimiter = ',', value_name = "NX,NY,NZ")]
     pub replicate: Option<Vec<usize>>,
     /// Threads for pelx (1 = the single-process comparison with LAMMPS).
     #[arg(long, default_value_t = 1)]
@@ -66,6 +66,9 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<ExitCode> {
 fn forces(a: &ForcesArgs) -> anyhow::Result<ExitCode> {
     let mut s = a.read.read(&a.structure)?;
     if let Some(n) = &a.replicate {
+        if n.len() != 3 {
+            bail!("--replicate takes three counts, e.g. 2,2,2");
+        }
         s = replicate(&s, [n[0], n[1], n[2]])?;
     }
     let ff = a.potential.load()?;

@@ -1,10 +1,17 @@
 //! Command-line interface: one file per subcommand; parsing and printing, no physics.
 
+mod art;
+mod asym;
 mod bench;
+mod catalog;
 mod common;
 mod convert;
 mod decompose;
 mod energy;
+mod fie;
+mod kmc;
+mod neb;
+mod network;
 mod relax;
 
 use clap::{Parser, Subcommand};
@@ -40,12 +47,31 @@ pub enum Command {
     /// Convert a structure between extended XYZ, LAMMPS data and LAMMPS dump.
     #[command(after_help = convert::EXAMPLES)]
     Convert(convert::ConvertArgs),
+    Fie(fie::FieArgs),
     /// Diffusion decomposition D = D_RW x f of MD trajectories (and Arrhenius fits).
     #[command(after_help = decompose::EXAMPLES)]
     Decompose(decompose::DecomposeArgs),
+    /// Basin network of event catalogs: minima as nodes, saddles (both barriers) as edges.
+    #[command(after_help = network::EXAMPLES)]
+    Network(network::NetworkArgs),
+    /// Forward/reverse barrier asymmetry: histograms, statistics, FIE spectrum fits, figures.
+    #[command(after_help = asym::EXAMPLES)]
+    Asym(asym::AsymArgs),
+    /// ART nouveau saddle searches around chosen atoms, written to an event catalog.
+    #[command(after_help = art::EXAMPLES)]
+    Art(art::ArtArgs),
+    /// Event catalogs: stats, merge, filter, dedup, extract.
+    #[command(after_help = catalog::EXAMPLES)]
+    Catalog(catalog::CatalogArgs),
     /// Speed measurements (pelx and LAMMPS side by side).
     #[command(after_help = bench::EXAMPLES)]
     Bench(bench::BenchArgs),
+    /// Kinetic Monte Carlo estimates of the diffusion correlation factor f (lattices, what-if landscapes).
+    #[command(after_help = kmc::EXAMPLES)]
+    Kmc(kmc::KmcArgs),
+    /// Climbing-image nudged elastic band between two minima: barriers, energy profile, saddle.
+    #[command(after_help = neb::EXAMPLES)]
+    Neb(neb::NebArgs),
 }
 
 /// Installs the stderr log subscriber (only `main` does this; the library only emits events).
@@ -76,6 +102,13 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(a) => bench::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Relax(a) => relax::run(a),
+        Command::Fie(a) => fie::run(a).map(|()| ExitCode::SUCCESS),
+        Command::Kmc(a) => kmc::run(a),
+        Command::Neb(a) => neb::run(a),
         Command::Decompose(a) => decompose::run(a),
+        Command::Network(a) => network::run(a),
+        Command::Asym(a) => asym::run(a),
+        Command::Art(a) => art::run(a),
+        Command::Catalog(a) => catalog::run(a),
     }
 }

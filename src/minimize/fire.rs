@@ -131,6 +131,13 @@ impl FireState {
         self.v.iter_mut().for_each(|v| *v = 0.0);
     }
 
+    /// Zeroes the velocities of the coordinates in `range` only: that part of the system
+    /// stays where it is at the next step if its forces are zero too (a converged NEB image
+    /// held still while the rest of the band moves).
+    pub fn stop_part(&mut self, range: std::ops::Range<usize>) {
+        self.v[range].iter_mut().for_each(|v| *v = 0.0);
+    }
+
     /// The current time step.
     pub fn dt(&self) -> f64 {
         self.dt

@@ -9,6 +9,9 @@
 use crate::structure::{norm2, Cell, Structure};
 use std::collections::HashMap;
 
+/// CSR view of a neighbour list: per-atom starts, (partner, shift index) entries, shift table.
+pub type RawList<'a> = (&'a [u32], &'a [(u32, u32)], &'a [[f64; 3]]);
+
 /// A Verlet half neighbour list (each pair once) with explicit periodic shifts.
 #[derive(Debug, Clone)]
 pub struct NeighborList {
@@ -66,7 +69,7 @@ impl NeighborList {
 
     /// Raw access for hot loops: (starts, entries as (j, shift index), shift table).
     #[inline]
-    pub fn raw(&self) -> (&[u32], &[(u32, u32)], &[[f64; 3]]) {
+    pub fn raw(&self) -> RawList<'_> {
         (&self.starts, &self.entries, &self.shifts)
     }
 

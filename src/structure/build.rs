@@ -54,7 +54,7 @@ pub fn with_vacancy(s: &Structure, index: usize) -> Result<Structure> {
 /// The structure repeated `n` times along each cell edge (periodic replica), atoms ordered
 /// image by image.
 pub fn replicate(s: &Structure, n: [usize; 3]) -> Result<Structure> {
-    if n.iter().any(|&k| k == 0) {
+    if n.contains(&0) {
         return Err(crate::Error::invalid("replication counts must be at least 1"));
     }
     let mut pos = Vec::with_capacity(s.len() * n[0] * n[1] * n[2]);

@@ -9,7 +9,10 @@
 //! resampled onto one grid with LAMMPS's four-point Lagrange formula. Results therefore agree
 //! with LAMMPS to rounding on the same file and geometry.
 
+mod local;
 mod read;
+
+pub(crate) use local::LocalState;
 
 pub use read::{read_funcfl, read_setfl, Funcfl, Setfl};
 
@@ -343,6 +346,24 @@ impl ForceField for Eam {
     }
 
     fn compute(
+        &self,
+        s: &Structure,
+        species_map: &[usize],
+        ws: &mut Workspace,
+        forces: &mut [[f64; 3]],
+        per_atom: Option<&mut [f64]>,
+    ) -> Result<f64> {
+        if ws.local {
+            self.compute_local(s, species_map, ws, forces, per_atom)
+        } else {
+            self.compute_full(s, species_map, ws, forces, per_atom)
+        }
+    }
+}
+
+impl Eam {
+    /// Full evaluation over the half neighbour list, in the order of LAMMPS `PairEAM::compute`.
+    fn compute_full(
         &self,
         s: &Structure,
         species_map: &[usize],

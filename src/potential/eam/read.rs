@@ -128,7 +128,7 @@ fn grid(l: &mut Lines) -> Result<(usize, f64, usize, f64, f64)> {
     if nrho < 5 || nr < 5 {
         return Err(l.err(n, format!("tables need at least 5 points (Nrho = {nrho}, Nr = {nr})")));
     }
-    if !(drho > 0.0 && dr > 0.0 && cut > 0.0) || !(drho.is_finite() && dr.is_finite() && cut.is_finite()) {
+    if !(drho > 0.0 && dr > 0.0 && cut > 0.0 && drho.is_finite() && dr.is_finite() && cut.is_finite()) {
         return Err(l.err(n, "drho, dr and the cutoff must be positive"));
     }
     Ok((nrho, drho, nr, dr, cut))

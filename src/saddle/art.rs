@@ -1,0 +1,1048 @@
+//! One ART nouveau search (Barkema & Mousseau, PRL 77, 4358 (1996); Malek & Mousseau, PRE 62,
+//! 7723 (2000); Machado-Charry et al., JCP 135, 034102 (2011)) as described in `science.md` §4:
+//!
+//! 1. **Perturbation**: a central atom and its neighbours within a radius move along a random
+//!    direction, the whole displacement having a fixed 2-norm (Fan-Iwashita-Egami: first
+//!    neighbours, 0.5 Å).
+//! 2. **Activation**: the system is pushed on along that direction in small steps, with a few
+//!    FIRE steps of relaxation perpendicular to it after each push, until the lowest Hessian
+//!    eigenvalue, from a warm-started [`lanczos`](super::lanczos), falls below a threshold
+//!    (-0.01 eV/Å^2).
+//! 3. **Convergence**: a Newton step along the lowest mode, |s| = min(s_max, |F_par| /
+//!    max(|λ|, λ_floor)) against the parallel force, then FIRE steps on the perpendicular
+//!    force, then a Lanczos update; repeated until the largest per-atom force falls below the
+//!    saddle threshold (0.05 eV/Å) with λ < 0.
+//! 4. **Relaxation**: from the saddle, a push along the mode away from the initial minimum and
+//!    a relaxation to the final minimum; a push the other way and a relaxation to check that
+//!    the saddle reconnects to the initial minimum.
+//! 5. **Verification**: a fresh Lanczos from a random start gives the lowest eigenvalue, and a
+//!    second one with that mode deflated gives the next: a verified event has exactly one
+//!    negative eigenvalue, a saddle force below the threshold, and relaxations that lead one to
+//!    the initial minimum and the other to a different one.
+//!
+//! Every outcome is a value ([`SearchOutcome`]): an event, or a failure with its
+//! [`FailureReason`] and the force calls it cost, split by phase ([`CallCounts`]).
+
+use super::lanczos::{axpy, dot, lowest_mode, norm, scale, LanczosOptions, LanczosResult, Projector};
+use crate::catalog::{CallCounts, FailureReason, SaddleCheck};
+use crate::minimize::{minimize, FireParams, FireState, MinimizeOptions, MinimizerKind};
+use crate::potential::Calculator;
+use crate::structure::Structure;
+use crate::{Error, Result};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+/// All parameters of an ART search (the `configs/art.toml` file; every field documented
+/// there). Unknown keys are errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArtConfig {
+    pub perturbation: PerturbationConfig,
+    pub activation: ActivationConfig,
+    pub convergence: ConvergenceConfig,
+    pub lanczos: LanczosOptions,
+    pub perpendicular: PerpendicularConfig,
+    pub relaxation: RelaxationConfig,
+    pub verification: VerificationConfig,
+    pub limits: LimitsConfig,
+    pub input: InputConfig,
+    pub catalog: CatalogConfig,
+}
+
+/// The initial random displacement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PerturbationConfig {
+    /// Atoms within this distance of the central atom move with it, Å.
+    pub radius: f64,
+    /// 2-norm of the whole initial displacement, Å.
+    pub norm: f64,
+}
+
+impl Default for PerturbationConfig {
+    fn default() -> Self {
+        PerturbationConfig { radius: 3.5, norm: 0.5 }
+    }
+}
+
+/// Leaving the basin: pushes along the perturbation direction with perpendicular relaxation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActivationConfig {
+    /// Length (2-norm) of each push, Å.
+    pub push_step: f64,
+    /// FIRE steps perpendicular to the push direction between two pushes (force calls).
+    pub perp_steps: usize,
+    /// FIRE steps perpendicular to the perturbation right after it (relaxing the strain of
+    /// the initial jump before any curvature is measured).
+    pub initial_perp_steps: usize,
+    /// Pushes before the first Lanczos call (the basin curvature is positive near the minimum).
+    pub lanczos_after: usize,
+    /// Push along the current displacement from the minimum (original ART) instead of the
+    /// fixed initial direction.
+    pub push_along_displacement: bool,
+    /// Only the displacement of atoms within this distance of the central atom sets the push
+    /// direction (Å; 0: every atom). Keeps the activation local: the displacement of the
+    /// whole system drifts towards soft collective modes that lead nowhere.
+    pub push_radius: f64,
+    /// The perpendicular relaxation after a push stops early once its largest per-atom force
+    /// falls below this, eV/Å.
+    pub perp_fmax: f64,
+    /// Largest number of pushes before giving up (`no_negative_mode`).
+    pub max_pushes: usize,
+    /// The basin is left when the lowest eigenvalue falls below this value, eV/Å^2.
+    pub eigenvalue_threshold: f64,
+}
+
+impl Default for ActivationConfig {
+    fn default() -> Self {
+        ActivationConfig {
+            push_step: 0.1,
+            perp_steps: 15,
+            initial_perp_steps: 20,
+            lanczos_after: 2,
+            push_along_displacement: true,
+            push_radius: 3.5,
+            perp_fmax: 0.1,
+            max_pushes: 40,
+            eigenvalue_threshold: -0.01,
+        }
+    }
+}
+
+/// Converging onto the saddle along the lowest mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConvergenceConfig {
+    /// The saddle is converged when the largest per-atom force is below this, eV/Å.
+    pub fmax: f64,
+    /// Largest step along the mode, Å.
+    pub max_step: f64,
+    /// Floor of |λ| in the Newton step along the mode, eV/Å^2.
+    pub lambda_floor: f64,
+    /// ... and when the 2-norm of the whole force (all atoms) is below this, eV/Å. In soft
+    /// glasses a residual force spread thinly over many atoms passes a per-atom threshold
+    /// while the point is still far (in energy) from a stationary point.
+    pub fnorm_max: f64,
+    /// The saddle is also required to lie within this distance of the top along the mode,
+    /// estimated by the Newton step |F_par| / |λ| (Å). A per-atom force threshold alone
+    /// accepts "shoulders" of soft glass landscapes, points of negative curvature whose
+    /// small force is spread over many atoms, from which both relaxations return to the
+    /// initial minimum; keeping this below half the relaxation push makes the two pushes
+    /// straddle the top.
+    pub max_mode_offset: f64,
+    /// FIRE steps perpendicular to the mode per iteration (the last entry repeats).
+    pub perp_steps: Vec<usize>,
+    /// The perpendicular relaxation stops early once its largest per-atom force falls below
+    /// this fraction of `fmax`.
+    pub perp_fmax_fraction: f64,
+    /// Largest number of iterations (`saddle_not_converged`).
+    pub max_iterations: usize,
+    /// Iterations with λ >= 0 tolerated before the search fails (`mode_lost`).
+    pub max_mode_lost: usize,
+}
+
+impl Default for ConvergenceConfig {
+    fn default() -> Self {
+        ConvergenceConfig {
+            fmax: 0.05,
+            max_step: 0.2,
+            lambda_floor: 0.5,
+            fnorm_max: 0.1,
+            max_mode_offset: 0.1,
+            perp_steps: vec![4, 6, 8],
+            perp_fmax_fraction: 0.5,
+            max_iterations: 100,
+            max_mode_lost: 3,
+        }
+    }
+}
+
+/// FIRE for the short perpendicular relaxations of activation and convergence (unit masses;
+/// larger time steps than a full minimization, since only a few steps are taken each time).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PerpendicularConfig {
+    /// FIRE parameters (`dt` is the first step: from rest x moves by dt^2 F).
+    pub fire: FireParams,
+    /// Largest displacement of any atom in one step, Å.
+    pub max_atom_step: f64,
+}
+
+impl Default for PerpendicularConfig {
+    fn default() -> Self {
+        PerpendicularConfig {
+            fire: FireParams {
+                dt: 0.25,
+                dt_max: 0.5,
+                ..FireParams::default()
+            },
+            max_atom_step: 0.1,
+        }
+    }
+}
+
+/// Relaxations from the saddle to the two minima, and how minima are told apart.
+///
+/// A relaxation first runs to `fmax`; when it ends near the initial minimum (within
+/// `near_distance` and `near_energy`), where soft glass landscapes hold nearly flat regions
+/// that a loose relaxation cannot tell from the minimum itself, it continues to
+/// `refine_fmax` before the comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RelaxationConfig {
+    /// Push from the saddle along the mode (2-norm), Å.
+    pub push: f64,
+    /// Minimizer (fire, lbfgs or cg).
+    pub method: MinimizerKind,
+    /// The minima are converged when the largest per-atom force is below this, eV/Å.
+    pub fmax: f64,
+    /// Tighter convergence for a minimum found near the initial one, eV/Å.
+    pub refine_fmax: f64,
+    /// "Near the initial minimum": within this largest atomic distance, Å ...
+    pub near_distance: f64,
+    /// ... and this energy difference, eV.
+    pub near_energy: f64,
+    /// Two minima are the same when no atom differs by more than this, Å ...
+    pub same_distance: f64,
+    /// ... and their energies differ by less than this, eV.
+    pub same_energy: f64,
+    /// Largest number of minimizer iterations per relaxation.
+    pub max_iterations: u64,
+    /// Largest displacement of any atom in one minimizer step, Å (keeps a relaxation in the
+    /// basin it was pushed into).
+    pub max_atom_step: f64,
+    /// Turn events whose saddle does not reconnect to the initial minimum into failures
+    /// (`not_reconnecting`); otherwise they are kept with `reconnects: false`.
+    pub require_reconnect: bool,
+}
+
+impl Default for RelaxationConfig {
+    fn default() -> Self {
+        RelaxationConfig {
+            push: 0.2,
+            method: MinimizerKind::Lbfgs,
+            fmax: 0.01,
+            refine_fmax: 1e-4,
+            near_distance: 1.0,
+            near_energy: 0.05,
+            same_distance: 0.1,
+            same_energy: 1e-3,
+            max_iterations: 2000,
+            max_atom_step: 0.1,
+            require_reconnect: false,
+        }
+    }
+}
+
+/// The independent check of a saddle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerificationConfig {
+    /// Run the fresh-Lanczos check (its force calls count in the total).
+    pub enabled: bool,
+    /// An eigenvalue below -tolerance counts as negative, eV/Å^2.
+    pub negative_tolerance: f64,
+    /// Lanczos parameters of the check (random start, so more vectors than the search).
+    pub lanczos: LanczosOptions,
+}
+
+impl Default for VerificationConfig {
+    fn default() -> Self {
+        VerificationConfig {
+            enabled: true,
+            negative_tolerance: 1e-3,
+            lanczos: LanczosOptions {
+                max_vectors: 40,
+                ..LanczosOptions::default()
+            },
+        }
+    }
+}
+
+/// Budgets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Force calls one search may spend before it fails (`iteration_limit`).
+    pub max_force_calls: u64,
+    /// A search fails when the energy climbs more than this above the initial minimum, eV.
+    pub max_energy_rise: f64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_force_calls: 5000,
+            max_energy_rise: 25.0,
+        }
+    }
+}
+
+/// The starting structure of a campaign.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InputConfig {
+    /// A starting structure whose largest per-atom force exceeds this (eV/Å) is not a
+    /// minimum: it is relaxed first (or refused with `--no-relax`). At most
+    /// `relaxation.refine_fmax`, so that relaxations back to it can be recognised.
+    pub max_fmax: f64,
+    /// The relaxation of an unrelaxed input stops at this largest per-atom force, eV/Å.
+    pub relax_fmax: f64,
+    /// Minimizer for that relaxation.
+    pub method: MinimizerKind,
+}
+
+impl Default for InputConfig {
+    fn default() -> Self {
+        InputConfig {
+            max_fmax: 1e-4,
+            relax_fmax: 1e-5,
+            method: MinimizerKind::Lbfgs,
+        }
+    }
+}
+
+/// How events are stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogConfig {
+    /// Sparse displacements keep atoms that moved more than this from the initial minimum, Å.
+    pub displacement_cutoff: f64,
+    /// Displacement components are rounded to this many decimals (of Å).
+    pub displacement_decimals: u32,
+    /// `n_moved` counts atoms displaced more than this between the minima, Å.
+    pub moved_threshold: f64,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        CatalogConfig {
+            displacement_cutoff: 1e-3,
+            displacement_decimals: 6,
+            moved_threshold: 0.2,
+        }
+    }
+}
+
+impl ArtConfig {
+    /// Reads a TOML configuration; missing keys take their defaults, unknown keys are errors.
+    pub fn from_toml_str(text: &str, origin: &std::path::Path) -> Result<Self> {
+        let cfg: ArtConfig = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .unwrap_or(0);
+            Error::parse(origin, line, e.message().to_string())
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Reads a TOML configuration file.
+    pub fn from_file(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_toml_str(&text, path)
+    }
+
+    /// Checks every parameter's range.
+    pub fn validate(&self) -> Result<()> {
+        let pos = |name: &str, v: f64| {
+            if v > 0.0 && v.is_finite() {
+                Ok(())
+            } else {
+                Err(Error::invalid(format!("art config: {name} must be positive (got {v})")))
+            }
+        };
+        pos("perturbation.radius", self.perturbation.radius)?;
+        pos("perturbation.norm", self.perturbation.norm)?;
+        pos("activation.push_step", self.activation.push_step)?;
+        pos("convergence.fmax", self.convergence.fmax)?;
+        pos("convergence.max_step", self.convergence.max_step)?;
+        pos("convergence.lambda_floor", self.convergence.lambda_floor)?;
+        pos("convergence.fnorm_max", self.convergence.fnorm_max)?;
+        pos("convergence.max_mode_offset", self.convergence.max_mode_offset)?;
+        pos("relaxation.push", self.relaxation.push)?;
+        pos("relaxation.fmax", self.relaxation.fmax)?;
+        pos("relaxation.max_atom_step", self.relaxation.max_atom_step)?;
+        pos("relaxation.same_distance", self.relaxation.same_distance)?;
+        pos("relaxation.same_energy", self.relaxation.same_energy)?;
+        pos("relaxation.refine_fmax", self.relaxation.refine_fmax)?;
+        pos("relaxation.near_distance", self.relaxation.near_distance)?;
+        pos("relaxation.near_energy", self.relaxation.near_energy)?;
+        pos("perpendicular.max_atom_step", self.perpendicular.max_atom_step)?;
+        self.perpendicular.fire.validate()?;
+        pos("limits.max_energy_rise", self.limits.max_energy_rise)?;
+        pos("input.max_fmax", self.input.max_fmax)?;
+        pos("input.relax_fmax", self.input.relax_fmax)?;
+        pos("catalog.displacement_cutoff", self.catalog.displacement_cutoff)?;
+        pos("catalog.moved_threshold", self.catalog.moved_threshold)?;
+        if self.input.max_fmax > self.relaxation.refine_fmax {
+            return Err(Error::invalid(format!(
+                "art config: input.max_fmax ({}) must not exceed relaxation.refine_fmax ({}): relaxations \
+                 back to a less relaxed initial structure would not be recognised",
+                self.input.max_fmax, self.relaxation.refine_fmax
+            )));
+        }
+        if self.input.relax_fmax > self.input.max_fmax {
+            return Err(Error::invalid(
+                "art config: input.relax_fmax must not exceed input.max_fmax",
+            ));
+        }
+        if self.catalog.displacement_decimals > 15 {
+            return Err(Error::invalid(
+                "art config: catalog.displacement_decimals must be at most 15",
+            ));
+        }
+        if self.activation.eigenvalue_threshold >= 0.0 {
+            return Err(Error::invalid(
+                "art config: activation.eigenvalue_threshold must be negative",
+            ));
+        }
+        if self.activation.max_pushes == 0 || self.convergence.max_iterations == 0 {
+            return Err(Error::invalid(
+                "art config: max_pushes and max_iterations must be at least 1",
+            ));
+        }
+        if self.convergence.perp_steps.is_empty() {
+            return Err(Error::invalid(
+                "art config: convergence.perp_steps needs at least one entry",
+            ));
+        }
+        self.lanczos.validate()?;
+        self.verification.lanczos.validate()?;
+        Ok(())
+    }
+}
+
+/// The relaxed starting minimum of a campaign, shared read-only by every search.
+#[derive(Debug, Clone)]
+pub struct InitialMinimum {
+    pub structure: Structure,
+    /// Its energy, eV.
+    pub energy: f64,
+    /// Per flat coordinate: may it move? (None: every coordinate is free.)
+    pub free: Option<Vec<bool>>,
+}
+
+impl InitialMinimum {
+    /// The minimum at `structure` (assumed relaxed) with every coordinate free.
+    pub fn new(structure: Structure, calc: &mut Calculator) -> Result<Self> {
+        let (energy, _) = calc.energy_forces(&structure)?;
+        Ok(InitialMinimum {
+            structure,
+            energy,
+            free: None,
+        })
+    }
+
+    /// Restricts the search to the coordinates marked true (per flat coordinate, 3N).
+    pub fn with_free_coordinates(mut self, free: Vec<bool>) -> Result<Self> {
+        if free.len() != 3 * self.structure.len() {
+            return Err(Error::invalid("free-coordinate mask must have 3N entries"));
+        }
+        self.free = Some(free);
+        Ok(self)
+    }
+
+    fn projector(&self) -> Projector {
+        Projector::for_system(self.structure.len(), self.free.clone())
+    }
+
+    /// Atoms within `radius` Å of atom `center` (minimum image), `center` first.
+    pub fn neighbourhood(&self, center: usize, radius: f64) -> Vec<usize> {
+        let s = &self.structure;
+        let c = s.positions[center];
+        let mut out = vec![center];
+        for (j, p) in s.positions.iter().enumerate() {
+            if j != center && s.cell.distance(c, *p) <= radius {
+                out.push(j);
+            }
+        }
+        out
+    }
+}
+
+/// A converged saddle and the minima on both sides of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundEvent {
+    /// Energies, eV.
+    pub e_saddle: f64,
+    pub e_final: f64,
+    /// Lowest eigenvalue at the saddle (the search's own Lanczos), eV/Å^2.
+    pub eigenvalue: f64,
+    /// Largest per-atom force at the saddle, eV/Å.
+    pub saddle_fmax: f64,
+    /// Positions of the saddle and of the final minimum (unwrapped, same atom order), Å.
+    pub saddle: Vec<[f64; 3]>,
+    pub final_positions: Vec<[f64; 3]>,
+    /// Whether the relaxation on the other side leads back to the initial minimum.
+    pub reconnects: bool,
+    /// The independent check (None when disabled).
+    pub check: Option<SaddleCheck>,
+    /// Whether the event passed every check (see the module documentation).
+    pub verified: bool,
+    pub calls: CallCounts,
+}
+
+/// A search that ended without an event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchFailure {
+    pub reason: FailureReason,
+    pub detail: String,
+    pub calls: CallCounts,
+}
+
+/// The outcome of one search.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SearchOutcome {
+    Event(Box<FoundEvent>),
+    Failure(SearchFailure),
+}
+
+/// Evaluates the force field on flat coordinates and counts the calls by phase.
+struct Pes<'a> {
+    calc: &'a mut Calculator,
+    s: Structure,
+    fbuf: Vec<[f64; 3]>,
+    calls: CallCounts,
+    phase: Phase,
+    budget: u64,
+    e_cap: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Activation,
+    Lanczos,
+    Convergence,
+    Relaxation,
+    Verification,
+}
+
+/// Why a search stops early (internal control flow, turned into a [`SearchFailure`]).
+enum Stop {
+    Fail(FailureReason, String),
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Self {
+        Stop::Fail(FailureReason::PotentialError, e.to_string())
+    }
+}
+
+impl Pes<'_> {
+    /// Books `k` force calls to the current phase.
+    fn count(&mut self, k: u64) {
+        let c = &mut self.calls;
+        match self.phase {
+            Phase::Activation => c.activation += k,
+            Phase::Lanczos => c.lanczos += k,
+            Phase::Convergence => c.convergence += k,
+            Phase::Relaxation => c.relaxation += k,
+            Phase::Verification => c.verification += k,
+        }
+    }
+
+    fn eval(&mut self, x: &[f64], f: &mut [f64]) -> std::result::Result<f64, Stop> {
+        if self.calls.total() >= self.budget {
+            return Err(Stop::Fail(
+                FailureReason::IterationLimit,
+                format!("force-call budget of {} spent", self.budget),
+            ));
+        }
+        self.s.flat_mut().copy_from_slice(x);
+        let e = self.calc.compute(&self.s, &mut self.fbuf)?;
+        f.copy_from_slice(self.fbuf.as_flattened());
+        self.count(1);
+        if e > self.e_cap {
+            return Err(Stop::Fail(
+                FailureReason::PotentialError,
+                format!("energy rose above the initial minimum by more than the limit ({e:.4} eV)"),
+            ));
+        }
+        Ok(e)
+    }
+
+    /// A Lanczos run at `x` (forces `f`) from `start`, its calls counted as `phase`.
+    fn lanczos(
+        &mut self,
+        x: &[f64],
+        f: &[f64],
+        start: &[f64],
+        proj: &Projector,
+        opts: &LanczosOptions,
+        phase: Phase,
+    ) -> std::result::Result<LanczosResult, Stop> {
+        let saved = self.phase;
+        self.phase = phase;
+        let mut stop = None;
+        let r = {
+            let mut oracle = |y: &[f64], g: &mut [f64]| -> Result<f64> {
+                match self.eval(y, g) {
+                    Ok(e) => Ok(e),
+                    Err(s) => {
+                        stop = Some(s);
+                        Err(Error::invalid("stopped"))
+                    }
+                }
+            };
+            lowest_mode(&mut oracle, x, f, start, proj, opts)
+        };
+        self.phase = saved;
+        match (r, stop) {
+            (_, Some(s)) => Err(s),
+            (Ok(r), None) => Ok(r),
+            (Err(e), None) => Err(e.into()),
+        }
+    }
+}
+
+/// Largest per-atom norm of a flat 3N vector.
+fn max_atom_norm(v: &[f64]) -> f64 {
+    v.chunks_exact(3)
+        .map(|c| c[0] * c[0] + c[1] * c[1] + c[2] * c[2])
+        .fold(0.0, f64::max)
+        .sqrt()
+}
+
+/// `f` minus its component along the unit vector `u`, projected onto the allowed subspace.
+fn perpendicular(f: &[f64], u: &[f64], proj: &Projector, out: &mut [f64]) {
+    out.copy_from_slice(f);
+    let a = dot(f, u);
+    axpy(out, -a, u);
+    proj.apply(out);
+}
+
+/// Runs one ART search from `init` around `central` with the random stream `seed`.
+///
+/// The outcome depends only on (`init`, `cfg`, `central`, `seed`) and on the calculator's
+/// force field: give each search a calculator in the same state (a clone of one template) so
+/// that results are bitwise reproducible whatever the thread that runs it.
+pub fn search(
+    init: &InitialMinimum,
+    cfg: &ArtConfig,
+    calc: &mut Calculator,
+    central: usize,
+    seed: u64,
+) -> SearchOutcome {
+    let mut pes = Pes {
+        calc,
+        s: init.structure.clone(),
+        fbuf: Vec::new(),
+        calls: CallCounts::default(),
+        phase: Phase::Activation,
+        budget: cfg.limits.max_force_calls,
+        e_cap: init.energy + cfg.limits.max_energy_rise,
+    };
+    match run_search(init, cfg, &mut pes, central, seed) {
+        Ok(mut ev) => {
+            ev.calls = pes.calls;
+            SearchOutcome::Event(Box::new(ev))
+        }
+        Err(Stop::Fail(reason, detail)) => SearchOutcome::Failure(SearchFailure {
+            reason,
+            detail,
+            calls: pes.calls,
+        }),
+    }
+}
+
+fn run_search(
+    init: &InitialMinimum,
+    cfg: &ArtConfig,
+    pes: &mut Pes<'_>,
+    central: usize,
+    seed: u64,
+) -> std::result::Result<FoundEvent, Stop> {
+    let n = 3 * init.structure.len();
+    if central >= init.structure.len() {
+        return Err(Stop::Fail(
+            FailureReason::PotentialError,
+            format!("central atom {central} is out of range"),
+        ));
+    }
+    let proj = init.projector();
+    let x0 = init.structure.flat().to_vec();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+
+    // 1. Perturbation: Gaussian directions on the central atom and its neighbours.
+    let group = init.neighbourhood(central, cfg.perturbation.radius);
+    let mut p = vec![0.0; n];
+    for &a in &group {
+        for k in 0..3 {
+            p[3 * a + k] = StandardNormal.sample(&mut rng);
+        }
+    }
+    if let Some(mask) = &init.free {
+        for (x, &ok) in p.iter_mut().zip(mask) {
+            if !ok {
+                *x = 0.0;
+            }
+        }
+    }
+    let pn = norm(&p);
+    if pn <= 0.0 || !pn.is_finite() {
+        return Err(Stop::Fail(
+            FailureReason::NoNegativeMode,
+            format!("central atom {central} and its neighbours have no free coordinate"),
+        ));
+    }
+    scale(&mut p, 1.0 / pn);
+    let mut x = x0.clone();
+    axpy(&mut x, cfg.perturbation.norm, &p);
+
+    // 2-3. Activation and convergence, one loop with two regimes: pushes with perpendicular
+    // relaxation until the lowest eigenvalue falls below the threshold, then Newton steps
+    // along the lowest mode with perpendicular relaxation until the force vanishes. A mode
+    // that turns positive sends the search back to pushing (at most `max_mode_lost` times).
+    let act = &cfg.activation;
+    let conv = &cfg.convergence;
+    let fire_params = &cfg.perpendicular;
+    let mut f = vec![0.0; n];
+    pes.phase = Phase::Activation;
+    let mut e = pes.eval(&x, &mut f)?;
+    let new_fire = || FireState::new(n, fire_params.fire, fire_params.max_atom_step);
+    perp_relax(
+        pes,
+        &mut x,
+        &mut f,
+        &mut e,
+        &p,
+        act.initial_perp_steps,
+        (act.perp_fmax, f64::INFINITY),
+        &proj,
+        &mut new_fire(),
+    )?;
+    // Atoms whose displacement sets the push direction (all when the radius is 0).
+    let push_group: Option<Vec<bool>> = (act.push_radius > 0.0).then(|| {
+        let mut keep = vec![false; n / 3];
+        for a in init.neighbourhood(central, act.push_radius) {
+            keep[a] = true;
+        }
+        keep
+    });
+    let mut mode: Option<(f64, Vec<f64>)> = None;
+    let mut saddle_regime = false;
+    let (mut pushes, mut iters, mut relapses) = (0usize, 0usize, 0usize);
+    loop {
+        if saddle_regime || pushes >= act.lanczos_after {
+            let start = mode.as_ref().map_or(&p, |m| &m.1).clone();
+            let lz = pes.lanczos(&x, &f, &start, &proj, &cfg.lanczos, Phase::Lanczos)?;
+            let mut v = lz.eigenvector;
+            if dot(&v, &start) < 0.0 {
+                scale(&mut v, -1.0);
+            }
+            tracing::trace!(
+                pushes,
+                iters,
+                saddle_regime,
+                e = e - init.energy,
+                lambda = lz.eigenvalue,
+                lz_calls = lz.force_calls,
+                fmax = max_atom_norm(&f),
+                fpar = dot(&f, &v),
+                overlap = dot(&v, &p),
+                "curvature"
+            );
+            mode = Some((lz.eigenvalue, v));
+        }
+        let lambda = mode.as_ref().map_or(f64::INFINITY, |m| m.0);
+        if saddle_regime && lambda >= 0.0 {
+            relapses += 1;
+            if relapses > conv.max_mode_lost {
+                return Err(Stop::Fail(
+                    FailureReason::ModeLost,
+                    format!("eigenvalue {lambda:.4} eV/Å^2 after {iters} iterations ({relapses} times)"),
+                ));
+            }
+            saddle_regime = false;
+        } else if !saddle_regime && lambda < act.eigenvalue_threshold {
+            saddle_regime = true;
+            // Climb away from the initial minimum.
+            let m = mode.as_mut().expect("lambda is finite");
+            let mut d = x.clone();
+            axpy(&mut d, -1.0, &x0);
+            if dot(&m.1, &d) < 0.0 {
+                scale(&mut m.1, -1.0);
+            }
+        }
+        if saddle_regime {
+            let v = &mode.as_ref().expect("saddle regime has a mode").1;
+            if max_atom_norm(&f) < conv.fmax
+                && norm(&f) < conv.fnorm_max
+                && dot(&f, v).abs() < conv.max_mode_offset * lambda.abs()
+            {
+                tracing::debug!(
+                    iters,
+                    lambda,
+                    fpar = dot(&f, v),
+                    fnorm = norm(&f),
+                    fmax = max_atom_norm(&f),
+                    e = e - init.energy,
+                    "converged"
+                );
+                break;
+            }
+            if iters >= conv.max_iterations {
+                return Err(Stop::Fail(
+                    FailureReason::SaddleNotConverged,
+                    format!(
+                        "{iters} iterations, fmax {:.4} eV/Å, eigenvalue {lambda:.4} eV/Å^2",
+                        max_atom_norm(&f)
+                    ),
+                ));
+            }
+            let fpar = dot(&f, v);
+            let step = conv.max_step.min(fpar.abs() / lambda.abs().max(conv.lambda_floor));
+            axpy(&mut x, -fpar.signum() * step, v);
+            pes.phase = Phase::Convergence;
+            e = pes.eval(&x, &mut f)?;
+            let m = conv.perp_steps[iters.min(conv.perp_steps.len() - 1)];
+            let stop = (
+                conv.perp_fmax_fraction * conv.fmax,
+                conv.perp_fmax_fraction * conv.fnorm_max,
+            );
+            perp_relax(pes, &mut x, &mut f, &mut e, v, m, stop, &proj, &mut new_fire())?;
+            iters += 1;
+        } else {
+            if pushes >= act.max_pushes {
+                return Err(Stop::Fail(
+                    FailureReason::NoNegativeMode,
+                    format!("{pushes} pushes, last eigenvalue {lambda:.4} eV/Å^2"),
+                ));
+            }
+            if act.push_along_displacement {
+                let mut d = x.clone();
+                axpy(&mut d, -1.0, &x0);
+                if let Some(keep) = &push_group {
+                    for (c, &k) in d.chunks_exact_mut(3).zip(keep) {
+                        if !k {
+                            c.iter_mut().for_each(|z| *z = 0.0);
+                        }
+                    }
+                }
+                proj.apply(&mut d);
+                let dn = norm(&d);
+                if dn > 0.0 {
+                    scale(&mut d, 1.0 / dn);
+                    p = d;
+                }
+            }
+            axpy(&mut x, act.push_step, &p);
+            pes.phase = Phase::Activation;
+            e = pes.eval(&x, &mut f)?;
+            let stop = (act.perp_fmax, f64::INFINITY);
+            perp_relax(
+                pes,
+                &mut x,
+                &mut f,
+                &mut e,
+                &p,
+                act.perp_steps,
+                stop,
+                &proj,
+                &mut new_fire(),
+            )?;
+            pushes += 1;
+        }
+    }
+    let (lambda, mut v) = mode.expect("converged in the saddle regime");
+    let xs = x.clone();
+    let fs = f.clone();
+    let es = e;
+    let saddle_fmax = max_atom_norm(&fs);
+
+    // 4. Relaxations on both sides of the saddle.
+    pes.phase = Phase::Relaxation;
+    let mut d = xs.clone();
+    axpy(&mut d, -1.0, &x0);
+    if dot(&v, &d) < 0.0 {
+        scale(&mut v, -1.0);
+    }
+    let relax = &cfg.relaxation;
+    let mut xf = xs.clone();
+    axpy(&mut xf, relax.push, &v);
+    let side_f = relax_side(pes, &mut xf, init, relax)?;
+    let mut xb = xs.clone();
+    axpy(&mut xb, -relax.push, &v);
+    let side_b = relax_side(pes, &mut xb, init, relax)?;
+    let (x_fin, fin, reconnects) = match (side_f.is_initial, side_b.is_initial) {
+        (true, true) => {
+            return Err(Stop::Fail(
+                FailureReason::FinalEqualsInitial,
+                format!(
+                    "both sides of the saddle (E_sad - E_ini = {:.4} eV) relax to the initial minimum",
+                    es - init.energy
+                ),
+            ))
+        }
+        (true, false) => (xb, side_b, side_f.converged),
+        (false, true) => (xf, side_f, side_b.converged),
+        (false, false) => (xf, side_f, false),
+    };
+    let (e_fin, ok_fin) = (fin.energy, fin.converged);
+    if !ok_fin {
+        return Err(Stop::Fail(
+            FailureReason::FinalNotRelaxed,
+            format!("no minimum within {} iterations", relax.max_iterations),
+        ));
+    }
+    if !reconnects && relax.require_reconnect {
+        return Err(Stop::Fail(
+            FailureReason::NotReconnecting,
+            "the other side of the saddle does not relax to the initial minimum".into(),
+        ));
+    }
+
+    // 5. Independent check of the saddle.
+    let check = if cfg.verification.enabled {
+        let mut r: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
+        let lz1 = pes.lanczos(&xs, &fs, &r, &proj, &cfg.verification.lanczos, Phase::Verification)?;
+        let deflated = proj.clone().with_deflated(&lz1.eigenvector);
+        r.iter_mut().for_each(|z| *z = StandardNormal.sample(&mut rng));
+        let lz2 = pes.lanczos(&xs, &fs, &r, &deflated, &cfg.verification.lanczos, Phase::Verification)?;
+        Some(SaddleCheck {
+            lowest: lz1.eigenvalue,
+            second: lz2.eigenvalue,
+            overlap: dot(&lz1.eigenvector, &v).abs(),
+        })
+    } else {
+        None
+    };
+    let tol = cfg.verification.negative_tolerance;
+    let verified =
+        check.as_ref().is_some_and(|c| c.lowest < -tol && c.second > -tol) && saddle_fmax < conv.fmax && reconnects;
+
+    let to_atoms = |y: &[f64]| y.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect::<Vec<_>>();
+    Ok(FoundEvent {
+        e_saddle: es,
+        e_final: e_fin,
+        eigenvalue: lambda,
+        saddle_fmax,
+        saddle: to_atoms(&xs),
+        final_positions: to_atoms(&x_fin),
+        reconnects,
+        check,
+        verified,
+        calls: CallCounts::default(),
+    })
+}
+
+/// Up to `steps` FIRE steps on the force perpendicular to the unit vector `u`, stopping early
+/// when its largest per-atom norm and its 2-norm fall below `stop` (eV/Å). `fire` carries
+/// the FIRE state (fresh, or kept from the previous call). On entry `f` and `e` hold the force and
+/// energy at `x`; on exit they hold those of the new `x`.
+#[allow(clippy::too_many_arguments)]
+fn perp_relax(
+    pes: &mut Pes<'_>,
+    x: &mut [f64],
+    f: &mut [f64],
+    e: &mut f64,
+    u: &[f64],
+    steps: usize,
+    stop: (f64, f64),
+    proj: &Projector,
+    fire: &mut FireState,
+) -> std::result::Result<(), Stop> {
+    let mut fp = vec![0.0; x.len()];
+    for _ in 0..steps {
+        perpendicular(f, u, proj, &mut fp);
+        if max_atom_norm(&fp) < stop.0 && norm(&fp) < stop.1 {
+            break;
+        }
+        fire.step(x, &fp);
+        *e = pes.eval(x, f)?;
+    }
+    Ok(())
+}
+
+/// Largest per-atom distance between two flat configurations of the same atoms (unwrapped
+/// coordinates, so no minimum image), Å.
+fn max_atom_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.chunks_exact(3)
+        .zip(b.chunks_exact(3))
+        .map(|(p, q)| (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2) + (p[2] - q[2]).powi(2))
+        .fold(0.0, f64::max)
+        .sqrt()
+}
+
+/// A relaxation from one side of the saddle.
+struct Side {
+    energy: f64,
+    converged: bool,
+    /// Whether it reached the initial minimum.
+    is_initial: bool,
+}
+
+/// Relaxes `x` in place (see [`RelaxationConfig`]): to `fmax`, then, if the minimum lies near
+/// the initial one, on to `refine_fmax`; and says whether it is the initial minimum.
+fn relax_side(
+    pes: &mut Pes<'_>,
+    x: &mut [f64],
+    init: &InitialMinimum,
+    cfg: &RelaxationConfig,
+) -> std::result::Result<Side, Stop> {
+    let x0 = init.structure.flat();
+    let (mut energy, mut converged) = relax_to(pes, x, cfg, cfg.fmax)?;
+    tracing::debug!(
+        e = energy - init.energy,
+        d = max_atom_distance(x, x0),
+        converged,
+        "loose relaxation"
+    );
+    let near = |x: &[f64], e: f64, dist: f64, de: f64| (e - init.energy).abs() < de && max_atom_distance(x, x0) < dist;
+    if converged && near(x, energy, cfg.near_distance, cfg.near_energy) && cfg.refine_fmax < cfg.fmax {
+        (energy, converged) = relax_to(pes, x, cfg, cfg.refine_fmax)?;
+    }
+    tracing::debug!(
+        e = energy - init.energy,
+        d = max_atom_distance(x, x0),
+        converged,
+        calls = pes.calls.relaxation,
+        "relaxed side"
+    );
+    Ok(Side {
+        energy,
+        converged,
+        is_initial: near(x, energy, cfg.same_distance, cfg.same_energy),
+    })
+}
+
+/// One minimization of `x` (in place) to `fmax` with the configured method, its force calls
+/// counted in the current phase and bounded by the search's budget.
+fn relax_to(
+    pes: &mut Pes<'_>,
+    x: &mut [f64],
+    cfg: &RelaxationConfig,
+    fmax: f64,
+) -> std::result::Result<(f64, bool), Stop> {
+    let left = pes.budget.saturating_sub(pes.calls.total());
+    if left == 0 {
+        return Err(Stop::Fail(
+            FailureReason::IterationLimit,
+            format!("force-call budget of {} spent", pes.budget),
+        ));
+    }
+    let opts = MinimizeOptions {
+        fmax,
+        max_iterations: cfg.max_iterations,
+        max_force_calls: left,
+        max_step: cfg.max_atom_step,
+        ..MinimizeOptions::default()
+    };
+    pes.s.flat_mut().copy_from_slice(x);
+    let before = pes.calc.calls();
+    let r = minimize(cfg.method, &mut pes.s, pes.calc, &opts)?;
+    pes.count(pes.calc.calls() - before);
+    x.copy_from_slice(pes.s.flat());
+    if r.energy > pes.e_cap {
+        return Err(Stop::Fail(
+            FailureReason::PotentialError,
+            "energy ran away during a relaxation".into(),
+        ));
+    }
+    Ok((r.energy, r.converged))
+}

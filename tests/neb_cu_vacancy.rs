@@ -1,0 +1,166 @@
+//! Vacancy migration in fcc Cu by climbing-image NEB, against LAMMPS `fix neb` and ASE's NEB.
+//!
+//! The system (pelx issue 3): 4x4x4 conventional cells at a = 3.615 Å (fixed volume), the atom at
+//! the origin removed, the atom at (a/2, a/2, 0) hopping into the vacancy. The reference
+//! barriers in `tests/fixtures/neb/cu_vacancy_hop.json` were made by `scripts/neb_reference.py`
+//! (LAMMPS 22 Jul 2025 `fix neb` with a climbing image on 9 partitions; ASE 3.29 NEB with the
+//! improved tangent and a climbing image, LAMMPSlib calculator, FIRE and BFGS). Acceptance:
+//! |pelx - reference| <= 1e-3 eV. The NEB runs take tens of seconds in the dev profile, so they
+//! are `#[ignore]`d: `cargo test --test neb_cu_vacancy -- --ignored --nocapture`.
+
+use pelx::potential::ForceField;
+use pelx::saddle::neb::{neb, Interpolation, NebOptions, NebResult};
+use pelx::structure::build::{cubic, with_vacancy, Lattice};
+use pelx::structure::Structure;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const A: f64 = 3.615;
+
+fn potential(name: &str) -> Arc<dyn ForceField> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let candidates = [
+        root.join("potentials").join(name),
+        root.join("../shared/potentials").join(name),
+    ];
+    let path = candidates.iter().find(|p| p.exists()).expect("potential file");
+    pelx::potential::load(&[path.as_path()]).expect("potential loads")
+}
+
+/// Initial and final structures of the hop, atoms in the order of the reference script.
+fn endpoints(cells: usize) -> (Structure, Structure) {
+    let perfect = cubic(Lattice::Fcc, "Cu", A, [cells; 3]).unwrap();
+    let ini = with_vacancy(&perfect, 0).unwrap();
+    let mut fin = ini.clone();
+    fin.positions[0] = [0.0, 0.0, 0.0];
+    (ini, fin)
+}
+
+fn reference() -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/neb/cu_vacancy_hop.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("reference file")).expect("reference JSON")
+}
+
+fn run(name: &str, interpolation: Interpolation) -> NebResult {
+    let (ini, fin) = endpoints(4);
+    let opts = NebOptions {
+        images: 7,
+        interpolation,
+        climb: true,
+        ..NebOptions::default()
+    };
+    run_with(name, &ini, &fin, opts)
+}
+
+fn run_with(name: &str, ini: &Structure, fin: &Structure, opts: NebOptions) -> NebResult {
+    let interpolation = opts.interpolation;
+    let t = std::time::Instant::now();
+    let r = neb(ini, fin, potential(name), &opts).unwrap();
+    eprintln!(
+        "{name} {interpolation:?}: barrier {:.6} eV (reverse {:.6}), converged {}, steps {}, force calls {} {:?}, climb from step {:?}, curvature {:?}, {:.1} s",
+        r.barrier_forward,
+        r.barrier_reverse,
+        r.converged,
+        r.steps,
+        r.force_calls.total,
+        r.force_calls.per_image,
+        r.climb_started,
+        r.curvature.as_ref().map(|c| (c.negative, c.lowest.clone())),
+        t.elapsed().as_secs_f64()
+    );
+    r
+}
+
+fn check(name: &str) {
+    let reference = reference();
+    let refs = &reference["potentials"][name];
+    for interpolation in [Interpolation::Linear, Interpolation::Idpp] {
+        let r = run(name, interpolation);
+        assert!(r.converged, "{name}: band did not converge");
+        assert_eq!(
+            r.saddle_confirmed,
+            Some(true),
+            "{name}: climbing image is not a first-order saddle"
+        );
+        let lammps = refs["lammps"]["barrier_forward"].as_f64().unwrap();
+        eprintln!(
+            "  LAMMPS fix neb {lammps:.6}, pelx - LAMMPS = {:+.2e} eV",
+            r.barrier_forward - lammps
+        );
+        assert!((r.barrier_forward - lammps).abs() <= 1e-3);
+        for run in refs["ase_lammpslib"]["runs"].as_array().unwrap() {
+            let b = run["barrier_forward"].as_f64().unwrap();
+            eprintln!(
+                "  ASE {} {}: {b:.6} ({} force calls), pelx - ASE = {:+.2e} eV",
+                run["optimizer"],
+                run["interpolation"],
+                run["force_calls"],
+                r.barrier_forward - b
+            );
+            assert!((r.barrier_forward - b).abs() <= 1e-3);
+        }
+    }
+}
+
+#[test]
+#[ignore = "tens of seconds in the dev profile; run with --ignored"]
+fn vacancy_hop_cu_u3_matches_lammps_and_ase() {
+    check("Cu_u3.eam");
+}
+
+#[test]
+#[ignore = "tens of seconds in the dev profile; run with --ignored"]
+fn vacancy_hop_cu_mishin_matches_lammps_and_ase() {
+    check("Cu_mishin1.eam.alloy");
+}
+
+#[test]
+#[ignore = "experiment"]
+fn vacancy_hop_quick() {
+    let name = std::env::var("POT").unwrap_or("Cu_u3.eam".into());
+    let env = |k: &str| std::env::var(k).ok().map(|v| v.parse::<f64>().unwrap());
+    let mut o = NebOptions {
+        images: 7,
+        climb: true,
+        check_curvature: false,
+        ..NebOptions::default()
+    };
+    if let Some(v) = env("LINEAR") {
+        if v != 0.0 {
+            o.interpolation = Interpolation::Linear;
+        }
+    }
+    if let Some(v) = env("CLIMB_AFTER") {
+        o.climb_after = if v > 0.0 { Some(v) } else { None };
+    }
+    if let Some(v) = env("MAXSTEP") {
+        o.max_step = v;
+    }
+    if let Some(v) = env("DT") {
+        o.fire.dt = v;
+    }
+    if let Some(v) = env("DTMAX") {
+        o.fire.dt_max = v;
+    }
+    if let Some(v) = env("NMIN") {
+        o.fire.n_min = v as u32;
+    }
+    if let Some(v) = env("FINC") {
+        o.fire.f_inc = v;
+    }
+    if let Some(v) = env("ASTART") {
+        o.fire.alpha_start = v;
+    }
+    if let Some(v) = env("K") {
+        o.spring = v;
+    }
+    if let Some(v) = env("FA") {
+        o.fire.f_alpha = v;
+    }
+    if let Some(v) = env("FMAX") {
+        o.fmax = v;
+    }
+    let (ini, fin) = endpoints(4);
+    run_with(&name, &ini, &fin, o);
+}
