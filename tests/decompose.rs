@@ -425,3 +425,121 @@ fn quench_through_the_cli_uses_its_cache_the_second_time() {
     assert_eq!(second["D"], first["D"]);
     assert_eq!(second["curves"], first["curves"]);
 }
+
+/// Drops the fields that are not results (wall time) from a decompose JSON, recursively.
+fn without_timings(mut v: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.remove("seconds");
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    v
+}
+
+#[test]
+fn one_and_two_threads_print_identical_numbers() {
+    // The streaming path from a file, 50 realizations, a scan and per-species results: the
+    // random directions are drawn per (atom, realization), never per thread.
+    let run = |threads: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_pelx"))
+            .args([
+                "decompose",
+                FIXTURE,
+                "--species",
+                "Cu,Zr",
+                "--interval",
+                "1",
+                "--threshold",
+                "1",
+                "--scan",
+                "0,1,2",
+                "--seed",
+                "7",
+            ])
+            .env("RAYON_NUM_THREADS", threads)
+            .current_dir(root())
+            .output()
+            .expect("run pelx");
+        without_timings(json_of(&out))
+    };
+    let one = run("1");
+    assert_eq!(one["parameters"]["realizations"], 50);
+    assert!(one["D_RW"].as_f64().unwrap() > 0.0);
+    assert_eq!(one, run("2"));
+}
+
+/// Acceptance through the two commands: `pelx kmc lattice` writes a vacancy-mediated tracer
+/// trajectory on fcc (107 atoms, 60,000 jumps, one frame per jump, TIMESTEP = jump count;
+/// a 276 MB dump in a temporary directory), `pelx decompose` gives f = 0.7815 within 0.02
+/// (Compaan & Haven 1956). About 10 s in the dev profile.
+/// `cargo test --test decompose kmc_lattice -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn kmc_lattice_tracer_trajectory_gives_the_fcc_correlation_factor() {
+    const F_FCC: f64 = 0.78145;
+    let dir = tempfile::tempdir().unwrap();
+    let traj = dir.path().join("fcc.dump");
+    let kmc = json_of(&pelx(&[
+        "kmc",
+        "lattice",
+        "--lattice",
+        "fcc",
+        "--size",
+        "3",
+        "--hops",
+        "60000",
+        "--frame-every",
+        "1",
+        "--seed",
+        "11",
+        "--trajectory",
+        traj.to_str().unwrap(),
+    ]));
+    let v = json_of(&pelx(&[
+        "decompose",
+        traj.to_str().unwrap(),
+        "--species",
+        "Cu",
+        "--md-timestep",
+        "1",
+        "--interval",
+        "1",
+        "--threshold",
+        "1",
+        "--fit",
+        "300:3000",
+        "--realizations",
+        "50",
+        "--scan",
+        "0,1,2,2.6",
+    ]));
+    let (f, err) = (v["f"].as_f64().unwrap(), v["f_err"].as_f64().unwrap());
+    eprintln!(
+        "kmc lattice fcc, 107 atoms, 60,000 jumps: decompose f = {f:.4} ± {err:.4}; kmc's own estimate {:.4}; D = {:.5e}, D_RW = {:.5e} Å² per vacancy jump",
+        kmc["f"].as_f64().unwrap(),
+        v["D"].as_f64().unwrap(),
+        v["D_RW"].as_f64().unwrap()
+    );
+    assert_eq!(v["trajectory"]["frames_analysed"], 60_001);
+    assert_eq!(v["hops"]["long_steps"], 60_000);
+    assert!((f - F_FCC).abs() < 0.02, "f = {f} ± {err}");
+    assert!((f - F_FCC).abs() < 3.0 * err, "f = {f} ± {err}");
+    // f(d): every step is 0 or 2.556 Å, so d = 0 and 1 see the same hops; d = 2.6 sees none.
+    let scan: Vec<f64> = v["threshold_scan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["f"].as_f64().unwrap())
+        .collect();
+    assert!(
+        (scan[0] - F_FCC).abs() < 0.02 && (scan[1] - F_FCC).abs() < 0.02,
+        "{scan:?}"
+    );
+    assert_eq!(scan[3], 1.0);
+}

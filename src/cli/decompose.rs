@@ -22,7 +22,9 @@ pub const EXAMPLES: &str = "Examples:
   pelx decompose slab.dump --species Cu,Zr --interval 1 --threshold 1 --surface z --layer 2.5
   pelx decompose --arrhenius T640.dump T670.dump T700.dump --temperatures 640,670,700 \\
       --species Cu,Zr --interval 1 --threshold 1 --scan table -o arrhenius.json --plots figs
-  pelx decompose kmc.dump --md-timestep 1 --interval 1 --threshold 1   (KMC: TIMESTEP = hop count)
+  pelx kmc lattice --size 3 --hops 60000 --frame-every 1 --trajectory fcc.dump
+  pelx decompose fcc.dump --species Cu --md-timestep 1 --interval 1 --threshold 1 --fit 300:3000
+      (KMC: TIMESTEP = jump count, so times are in jumps)
 
 Time: a dump frame is at TIMESTEP x --md-timestep ps; frames between multiples of --interval are
 skipped; extended XYZ frames without a timestep= key are --frame-spacing ps apart (default: the

@@ -226,7 +226,13 @@ fn inverse_f(d: &Decomposition, path: &Path) -> Plot {
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
+        // 1/f(t) starts at 1 and rises when f < 1 (falls when f > 1): the legend goes where
+        // the curves are not.
+        .position(if inv >= 1.0 {
+            SeriesLabelPosition::LowerRight
+        } else {
+            SeriesLabelPosition::UpperRight
+        })
         .draw()?;
     root.present()?;
     Ok(())
