@@ -543,3 +543,98 @@ fn kmc_lattice_tracer_trajectory_gives_the_fcc_correlation_factor() {
     );
     assert_eq!(scan[3], 1.0);
 }
+
+#[test]
+fn surface_flags_select_the_outer_layers_of_a_slab() {
+    // The fixture opened into a slab: unwrapped positions, the box 20 Å taller on each side
+    // along z (`pp pp pp` kept: the vacuum is found as the widest gap between atoms).
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join(FIXTURE)).unwrap();
+    let mut out = String::with_capacity(text.len());
+    let mut bounds = 0;
+    let mut first: Vec<f64> = Vec::new();
+    let mut frames = 0;
+    let l = 2.0843845773743539e+01 - -9.4483286156902935e-02;
+    for line in text.lines() {
+        let t: Vec<&str> = line.split_ascii_whitespace().collect();
+        if line.starts_with("ITEM: BOX BOUNDS") {
+            bounds = 3;
+            frames += 1;
+            out.push_str(line);
+        } else if bounds > 0 {
+            bounds -= 1;
+            if bounds == 0 {
+                let (lo, hi): (f64, f64) = (t[0].parse().unwrap(), t[1].parse().unwrap());
+                out.push_str(&format!("{} {}", lo - 20.0, hi + 20.0));
+            } else {
+                out.push_str(line);
+            }
+        } else if line == "ITEM: ATOMS id type x y z ix iy iz" {
+            out.push_str("ITEM: ATOMS id type xu yu zu");
+        } else if t.len() == 8 {
+            let u: Vec<f64> = (0..3)
+                .map(|k| t[2 + k].parse::<f64>().unwrap() + l * t[5 + k].parse::<f64>().unwrap())
+                .collect();
+            if frames == 1 {
+                // As written, 5 decimals.
+                first.push(format!("{:.5}", u[2]).parse().unwrap());
+            }
+            out.push_str(&format!("{} {} {:.5} {:.5} {:.5}", t[0], t[1], u[0], u[1], u[2]));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    let slab = dir.path().join("slab.dump");
+    std::fs::write(&slab, out).unwrap();
+    let (lo, hi) = first
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &z| (a.min(z), b.max(z)));
+    let run = |layer: &str| {
+        json_of(&pelx(&[
+            "decompose",
+            slab.to_str().unwrap(),
+            "--species",
+            "Cu,Zr",
+            "--interval",
+            "1",
+            "--threshold",
+            "1",
+            "--realizations",
+            "4",
+            "--surface",
+            "z",
+            "--layer",
+            layer,
+        ]))
+    };
+    for layer in [2.5, 5.0] {
+        let v = run(&layer.to_string());
+        assert_matches_schema(&v);
+        let want = first.iter().filter(|&&z| z - lo <= layer || hi - z <= layer).count();
+        let s = &v["surface"];
+        assert_eq!(
+            (v["dimension"].as_u64(), s["atoms"].as_u64()),
+            (Some(2), Some(want as u64))
+        );
+        assert_eq!(v["atoms"].as_u64(), Some(want as u64));
+        assert!(
+            (s["top"].as_f64().unwrap() - hi).abs() < 1e-9 && (s["bottom"].as_f64().unwrap() - lo).abs() < 1e-9,
+            "{s} vs {lo} {hi}"
+        );
+        assert!(v["D"].as_f64().unwrap() > 0.0 && v["f"].as_f64().unwrap() > 0.0);
+    }
+    // --layer without --surface is refused by the parser.
+    let out = pelx(&[
+        "decompose",
+        FIXTURE,
+        "--interval",
+        "1",
+        "--threshold",
+        "1",
+        "--layer",
+        "2.5",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--surface"));
+}
