@@ -554,7 +554,17 @@ fn surface_flags_select_the_outer_layers_of_a_slab() {
     let mut bounds = 0;
     let mut first: Vec<f64> = Vec::new();
     let mut frames = 0;
-    let l = 2.0843845773743539e+01 - -9.4483286156902935e-02;
+    // The box edge (cubic, constant under NVT) from the first bounds line.
+    let l = {
+        let b: Vec<f64> = text
+            .lines()
+            .nth(5)
+            .unwrap()
+            .split_ascii_whitespace()
+            .map(|x| x.parse().unwrap())
+            .collect();
+        b[1] - b[0]
+    };
     for line in text.lines() {
         let t: Vec<&str> = line.split_ascii_whitespace().collect();
         if line.starts_with("ITEM: BOX BOUNDS") {
