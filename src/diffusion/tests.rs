@@ -976,7 +976,7 @@ fn quench_minimizes_every_frame_once_and_reuses_the_cache() {
 }
 
 /// The acceptance check at higher precision: 1,000,000 vacancy jumps in a 255-atom box
-/// (about 4,000 jumps per atom), 50 realizations: about 11 minutes of one core in a release
+/// (about 4,000 jumps per atom), 50 realizations: about 5.5 minutes of one core in a release
 /// build (every frame costs the same whether one atom or all atoms moved).
 /// `cargo test --release --lib fcc_vacancy_long -- --ignored --nocapture`
 #[test]
