@@ -115,9 +115,63 @@ fn vacancy_hop_cu_mishin_matches_lammps_and_ase() {
     check("Cu_mishin1.eam.alloy");
 }
 
+/// Force calls to convergence, pelx against ASE's NEB (FIRE and BFGS on the whole band) on the
+/// same band: 7 intermediate images, fmax 0.01 eV/Å, climbing image, same interpolation.
+/// pelx runs with its default options (spring 1 eV/Å², as the ASE runs of the fixture).
+#[test]
+#[ignore = "benchmark: tens of seconds in the dev profile; run with --ignored --nocapture"]
+fn force_calls_pelx_versus_ase() {
+    let reference = reference();
+    let mut rows = Vec::new();
+    for name in ["Cu_u3.eam", "Cu_mishin1.eam.alloy"] {
+        let refs = &reference["potentials"][name]["ase_lammpslib"]["runs"];
+        for (interpolation, key) in [(Interpolation::Linear, "linear"), (Interpolation::Idpp, "idpp")] {
+            let r = run(name, interpolation);
+            assert!(r.converged);
+            let ase = |opt: &str| {
+                refs.as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|x| x["optimizer"] == opt && x["interpolation"] == key)
+                    .map(|x| {
+                        assert_eq!(x["converged"], true, "ASE {opt} {key} did not converge");
+                        x["force_calls"].as_u64().unwrap()
+                    })
+            };
+            let (fire, bfgs) = (ase("fire"), ase("bfgs"));
+            rows.push((name, key, r.force_calls.total, r.steps, fire, bfgs));
+        }
+    }
+    eprintln!("\nforce calls to convergence (7 images, fmax 0.01 eV/Å, climbing image, endpoints excluded)");
+    eprintln!(
+        "{:<22} {:<7} {:>6} {:>7} {:>9} {:>9}",
+        "potential", "path", "pelx", "(steps)", "ASE FIRE", "ASE BFGS"
+    );
+    let show = |v: Option<u64>| v.map_or("-".to_string(), |c| c.to_string());
+    for (name, key, calls, steps, fire, bfgs) in &rows {
+        eprintln!(
+            "{name:<22} {key:<7} {calls:>6} {:>7} {:>9} {:>9}",
+            format!("({steps})"),
+            show(*fire),
+            show(*bfgs)
+        );
+    }
+    for (name, key, calls, _, fire, bfgs) in &rows {
+        let best = [*fire, *bfgs].into_iter().flatten().min().expect("ASE reference runs");
+        assert!(
+            *calls <= best,
+            "{name} {key}: pelx {calls} force calls, ASE best {best}"
+        );
+    }
+}
+
 #[test]
 #[ignore = "experiment"]
 fn vacancy_hop_quick() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
     let name = std::env::var("POT").unwrap_or("Cu_u3.eam".into());
     let env = |k: &str| std::env::var(k).ok().map(|v| v.parse::<f64>().unwrap());
     let mut o = NebOptions {
