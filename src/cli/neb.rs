@@ -64,7 +64,7 @@ pub struct NebArgs {
     /// Step limit of the band optimization [default: 2000].
     #[arg(long)]
     pub max_steps: Option<usize>,
-    /// Band optimizer [default: lbfgs].
+    /// Band optimizer: fire, or lbfgs (fewer force calls on smooth paths) [default: fire].
     #[arg(long, value_enum)]
     pub optimizer: Option<BandOptimizer>,
     /// Largest displacement of any atom in one step, Å [default: 0.2].

@@ -12,9 +12,10 @@
 //! F_c = F_c^true - 2 (F_c^true · τ_c) τ_c, so it converges onto the saddle point. Springs are
 //! constant or energy-weighted (same paper, eq. 6).
 //!
-//! The whole band (M · 3N coordinates) is one object, stepped by a limited-memory BFGS without
-//! line search (the default; Sheppard, Terrell & Henkelman, J. Chem. Phys. 128, 134106 (2008))
-//! or by the crate's FIRE ([`crate::minimize::FireState`]), either with a maximum displacement
+//! The whole band (M · 3N coordinates) is one object, stepped by the crate's FIRE
+//! ([`crate::minimize::FireState`], the default) or by a limited-memory BFGS without line
+//! search (Sheppard, Terrell & Henkelman, J. Chem. Phys. 128, 134106 (2008); fewer force calls
+//! on smooth paths, see [`BandOptimizer`]), either with a maximum displacement
 //! per atom and step; images are evaluated in parallel with rayon, each with its own
 //! [`Calculator`], and every reduction runs in image order so the result does not depend on the
 //! number of threads. Convergence is on the largest per-atom NEB force over all intermediate
@@ -67,13 +68,16 @@ impl std::str::FromStr for Interpolation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum BandOptimizer {
-    /// Limited-memory BFGS on the NEB force without line search, the step capped per atom
-    /// (Sheppard, Terrell & Henkelman, J. Chem. Phys. 128, 134106 (2008)): fewest force calls.
+    /// FIRE (Bitzek et al. 2006), the crate's implementation: damped dynamics, robust on rough
+    /// and curved bands; the default.
     #[default]
-    Lbfgs,
-    /// FIRE (Bitzek et al. 2006), the crate's implementation: damped dynamics, more robust on
-    /// rough bands.
     Fire,
+    /// FIRE until the largest NEB force is below 0.5 eV/Å, then limited-memory BFGS on the NEB
+    /// force without line search, the step capped per atom (Sheppard, Terrell & Henkelman,
+    /// J. Chem. Phys. 128, 134106 (2008)). About 2.5x fewer force calls than FIRE on a vacancy
+    /// hop in Cu, but on a glass exchange path it converged onto a point with two negative
+    /// curvatures where FIRE finds the first-order saddle.
+    Lbfgs,
 }
 
 /// Options of a NEB run. Every field has a default (serde fills missing keys; unknown keys are
@@ -1760,10 +1764,19 @@ mod tests {
     fn muller_brown_climbing_image_lands_on_both_saddles() {
         let [a, b, c] = MullerBrown::MINIMA;
         let [s1, s2] = MullerBrown::SADDLES;
-        for (from, to, saddle) in [(a, c, s1), (c, b, s2)] {
+        let lbfgs = NebOptions {
+            optimizer: BandOptimizer::Lbfgs,
+            ..mb_options()
+        };
+        for (from, to, saddle, opts) in [
+            (a, c, s1, mb_options()),
+            (c, b, s2, mb_options()),
+            (a, c, s1, lbfgs.clone()),
+            (c, b, s2, lbfgs),
+        ] {
             let ini = point(from.0, from.1, 0.0).unwrap();
             let fin = point(to.0, to.1, 0.0).unwrap();
-            let r = neb(&ini, &fin, mb(), &mb_options()).unwrap();
+            let r = neb(&ini, &fin, mb(), &opts).unwrap();
             let p = r.saddle().positions[0];
             eprintln!(
                 "{:?} steps {} calls {} saddle {:?} E {} conf {:?} {:?}",
