@@ -9,7 +9,7 @@
 //! are `#[ignore]`d: `cargo test --test neb_cu_vacancy -- --ignored --nocapture`.
 
 use pelx::potential::ForceField;
-use pelx::saddle::neb::{neb, Interpolation, NebOptions, NebResult};
+use pelx::saddle::neb::{neb, BandOptimizer, Interpolation, NebOptions, NebResult};
 use pelx::structure::build::{cubic, with_vacancy, Lattice};
 use pelx::structure::Structure;
 use serde_json::Value;
@@ -42,11 +42,12 @@ fn reference() -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect("reference file")).expect("reference JSON")
 }
 
-fn run(name: &str, interpolation: Interpolation) -> NebResult {
+fn run(name: &str, interpolation: Interpolation, optimizer: BandOptimizer) -> NebResult {
     let (ini, fin) = endpoints(4);
     let opts = NebOptions {
         images: 7,
         interpolation,
+        optimizer,
         climb: true,
         ..NebOptions::default()
     };
@@ -75,8 +76,12 @@ fn run_with(name: &str, ini: &Structure, fin: &Structure, opts: NebOptions) -> N
 fn check(name: &str) {
     let reference = reference();
     let refs = &reference["potentials"][name];
-    for interpolation in [Interpolation::Linear, Interpolation::Idpp] {
-        let r = run(name, interpolation);
+    let cases = [Interpolation::Linear, Interpolation::Idpp]
+        .into_iter()
+        .flat_map(|i| [(i, BandOptimizer::Fire), (i, BandOptimizer::Lbfgs)]);
+    for (interpolation, optimizer) in cases {
+        eprint!("{optimizer:?}: ");
+        let r = run(name, interpolation, optimizer);
         assert!(r.converged, "{name}: band did not converge");
         assert_eq!(
             r.saddle_confirmed,
@@ -115,9 +120,66 @@ fn vacancy_hop_cu_mishin_matches_lammps_and_ase() {
     check("Cu_mishin1.eam.alloy");
 }
 
+/// Force calls to convergence, pelx against ASE's NEB (FIRE and BFGS on the whole band) on the
+/// same band: 7 intermediate images, fmax 0.01 eV/Å, climbing image, same interpolation.
+/// pelx with its band L-BFGS (`optimizer = lbfgs`), otherwise default options (spring 1 eV/Å²
+/// as the ASE runs of the fixture); its default FIRE is printed beside it.
+#[test]
+#[ignore = "benchmark: tens of seconds in the dev profile; run with --ignored --nocapture"]
+fn force_calls_pelx_versus_ase() {
+    let reference = reference();
+    let mut rows = Vec::new();
+    for name in ["Cu_u3.eam", "Cu_mishin1.eam.alloy"] {
+        let refs = &reference["potentials"][name]["ase_lammpslib"]["runs"];
+        for (interpolation, key) in [(Interpolation::Linear, "linear"), (Interpolation::Idpp, "idpp")] {
+            let r = run(name, interpolation, BandOptimizer::Lbfgs);
+            assert!(r.converged);
+            let f = run(name, interpolation, BandOptimizer::Fire);
+            assert!(f.converged);
+            let ase = |opt: &str| {
+                refs.as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|x| x["optimizer"] == opt && x["interpolation"] == key)
+                    .map(|x| {
+                        assert_eq!(x["converged"], true, "ASE {opt} {key} did not converge");
+                        x["force_calls"].as_u64().unwrap()
+                    })
+            };
+            let (fire, bfgs) = (ase("fire"), ase("bfgs"));
+            rows.push((name, key, r.force_calls.total, r.steps, f.force_calls.total, fire, bfgs));
+        }
+    }
+    eprintln!("\nforce calls to convergence (7 images, fmax 0.01 eV/Å, climbing image, endpoints excluded)");
+    eprintln!(
+        "{:<22} {:<7} {:>10} {:>7} {:>10} {:>9} {:>9}",
+        "potential", "path", "pelx LBFGS", "(steps)", "pelx FIRE", "ASE FIRE", "ASE BFGS"
+    );
+    let show = |v: Option<u64>| v.map_or("-".to_string(), |c| c.to_string());
+    for (name, key, calls, steps, pelx_fire, fire, bfgs) in &rows {
+        eprintln!(
+            "{name:<22} {key:<7} {calls:>10} {:>7} {pelx_fire:>10} {:>9} {:>9}",
+            format!("({steps})"),
+            show(*fire),
+            show(*bfgs)
+        );
+    }
+    for (name, key, calls, _, _, fire, bfgs) in &rows {
+        let best = [*fire, *bfgs].into_iter().flatten().min().expect("ASE reference runs");
+        assert!(
+            *calls <= best,
+            "{name} {key}: pelx {calls} force calls, ASE best {best}"
+        );
+    }
+}
+
 #[test]
 #[ignore = "experiment"]
 fn vacancy_hop_quick() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
     let name = std::env::var("POT").unwrap_or("Cu_u3.eam".into());
     let env = |k: &str| std::env::var(k).ok().map(|v| v.parse::<f64>().unwrap());
     let mut o = NebOptions {

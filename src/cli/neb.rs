@@ -5,7 +5,7 @@ use super::common::{emit_json, PotentialOpts, StructureOpts};
 use anyhow::Context;
 use clap::Args;
 use pelx::provenance::{file_sha256, Provenance};
-use pelx::saddle::neb::{neb, Interpolation, NebOptions, NebResult};
+use pelx::saddle::neb::{neb, BandOptimizer, Interpolation, NebOptions, NebResult};
 use pelx::structure::io::{write_structure, Format, WriteOptions};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -64,6 +64,9 @@ pub struct NebArgs {
     /// Step limit of the band optimization [default: 2000].
     #[arg(long)]
     pub max_steps: Option<usize>,
+    /// Band optimizer: fire, or lbfgs (fewer force calls on smooth paths) [default: fire].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<BandOptimizer>,
     /// Largest displacement of any atom in one step, Å [default: 0.2].
     #[arg(long, value_name = "Å")]
     pub max_step: Option<f64>,
@@ -139,6 +142,9 @@ impl NebArgs {
         }
         if let Some(v) = self.max_step {
             o.max_step = v;
+        }
+        if let Some(v) = self.optimizer {
+            o.optimizer = v;
         }
         if self.no_relax_ends {
             o.relax_ends = false;
