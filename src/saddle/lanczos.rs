@@ -43,6 +43,11 @@ pub struct LanczosOptions {
     pub rel_tol: f64,
     /// ...or by less than this absolute amount, eV/Å^2 (for eigenvalues near zero).
     pub abs_tol: f64,
+    /// ...and the residual |H v - λ v| of the Ritz pair is below this, eV/Å^2 (0: no residual
+    /// test). In a dense spectrum (a glass) the Ritz value can stall for a few iterations
+    /// before the Krylov space finds a lower mode; the residual bounds the distance from the
+    /// Ritz value to a true eigenvalue, so it does not stop on a stall.
+    pub residual_tol: f64,
     /// Forward or central differences.
     pub scheme: FdScheme,
 }
@@ -50,11 +55,12 @@ pub struct LanczosOptions {
 impl Default for LanczosOptions {
     fn default() -> Self {
         LanczosOptions {
-            max_vectors: 16,
+            max_vectors: 40,
             min_vectors: 2,
             fd_step: 1e-3,
             rel_tol: 0.01,
             abs_tol: 1e-3,
+            residual_tol: 0.05,
             scheme: FdScheme::Forward,
         }
     }
@@ -75,8 +81,10 @@ impl LanczosOptions {
                 self.fd_step
             )));
         }
-        if !(self.rel_tol > 0.0 && self.abs_tol >= 0.0) {
-            return Err(Error::invalid("lanczos: rel_tol must be > 0 and abs_tol >= 0"));
+        if !(self.rel_tol > 0.0 && self.abs_tol >= 0.0 && self.residual_tol >= 0.0) {
+            return Err(Error::invalid(
+                "lanczos: rel_tol must be > 0, abs_tol and residual_tol >= 0",
+            ));
         }
         Ok(())
     }
@@ -253,7 +261,12 @@ where
         let m = basis.len();
         if let Some(p) = prev {
             let change = (theta - p).abs();
-            if m >= opts.min_vectors && (change <= opts.rel_tol * theta.abs() || change <= opts.abs_tol) {
+            // |H v - θ v| = β_m |s_m| (the last component of the Ritz vector in the basis).
+            let residual = b * ritz.coeffs[m - 1].abs();
+            if m >= opts.min_vectors
+                && (change <= opts.rel_tol * theta.abs() || change <= opts.abs_tol)
+                && (opts.residual_tol == 0.0 || residual <= opts.residual_tol)
+            {
                 converged = true;
             }
         }
