@@ -4,10 +4,14 @@
 //! 1. **Perturbation**: a central atom and its neighbours within a radius move along a random
 //!    direction, the whole displacement having a fixed 2-norm (Fan-Iwashita-Egami: first
 //!    neighbours, 0.5 Å).
-//! 2. **Activation**: the system is pushed on along that direction in small steps, with a few
-//!    FIRE steps of relaxation perpendicular to it after each push, until the lowest Hessian
-//!    eigenvalue, from a warm-started [`lanczos`](super::lanczos), falls below a threshold
-//!    (-0.01 eV/Å^2).
+//! 2. **Activation**: the system is pushed on in small steps (sized on the most displaced
+//!    atom), with a few FIRE steps of relaxation perpendicular to the push after each one,
+//!    until the lowest Hessian eigenvalue, from a warm-started [`lanczos`](super::lanczos),
+//!    falls below a threshold (-0.01 eV/Å^2). The first pushes follow the displacement of the
+//!    perturbed atoms; once a Lanczos has run they follow the lowest eigenvector, oriented away
+//!    from the minimum ([`PushDirection::Mode`]): on a glass, pushing along a fixed random
+//!    direction mostly runs into walls, while the soft valley the perturbation picked leads to
+//!    a saddle.
 //! 3. **Convergence**: a Newton step along the lowest mode, |s| = min(s_max, |F_par| /
 //!    max(|λ|, λ_floor)) against the parallel force, then FIRE steps on the perpendicular
 //!    force, then a Lanczos update; repeated until the largest per-atom force falls below the
