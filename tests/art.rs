@@ -5,7 +5,7 @@
 //! Slow tests (the Cu vacancy search, the 500-atom Cu-Zr glass campaigns) are `#[ignore]`d:
 //! `cargo test --test art -- --ignored --nocapture`.
 
-use pelx::catalog::{Catalog, Event};
+use pelx::catalog::Catalog;
 use pelx::minimize::{minimize, MinimizeOptions, MinimizerKind};
 use pelx::potential::analytic::{point, MullerBrown};
 use pelx::potential::{fmax, Calculator, ForceField};
@@ -205,7 +205,6 @@ fn cu_vacancy(cells: usize, calc: &mut Calculator) -> Structure {
 /// The searches start from seeds 0, 1, ... until one finds the hop (other outcomes are
 /// reported, not asserted: the perturbation may lead elsewhere).
 #[test]
-#[ignore = "several seconds in the dev profile; run with --ignored"]
 fn cu_vacancy_hop_barrier_equals_neb() {
     let fixture: Value =
         serde_json::from_str(&std::fs::read_to_string(root().join("tests/fixtures/neb/cu_vacancy_hop.json")).unwrap())
@@ -364,16 +363,40 @@ fn campaign_is_deterministic_across_threads_shards_and_resume() {
     let dir = tempfile::tempdir().unwrap();
     let s = small_vacancy_file(dir.path());
     let one = determinism(&s, &cu_u3(), &["6", "total"], &["--atoms", "0-5"], 2);
-    let text = std::str::from_utf8(&one).unwrap();
-    assert_eq!(text.lines().count(), 7);
+    assert_eq!(std::str::from_utf8(&one).unwrap().lines().count(), 7);
+    let stats = stats_of(&one);
+    assert_eq!(stats["searches"], 6);
+}
+
+/// Writes `catalog` to a file, checks its saddles (force below the threshold; a verified saddle
+/// has exactly one negative eigenvalue) and returns `pelx catalog stats` of it, checked
+/// against its schema.
+fn stats_of(catalog: &[u8]) -> Value {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), catalog).unwrap();
+    let cat = Catalog::read(file.path()).unwrap();
+    let cfg: ArtConfig = serde_json::from_value(cat.run.parameters.clone()).unwrap();
+    let tol = cfg.verification.negative_tolerance;
+    for e in &cat.events {
+        assert!(e.saddle_fmax < cfg.convergence.fmax && e.eigenvalue < 0.0, "{e:?}");
+        if e.verified {
+            let c = e.check.expect("verified events carry their check");
+            assert!(c.lowest < -tol && c.second > -tol && e.reconnects, "{e:?}");
+        }
+    }
     eprintln!(
-        "{}",
-        text.lines()
-            .skip(1)
-            .map(|l| &l[..l.len().min(160)])
-            .collect::<Vec<_>>()
-            .join("\n")
+        "{} searches: {} events ({} verified), failures {:?}",
+        cat.searches(),
+        cat.events.len(),
+        cat.events.iter().filter(|e| e.verified).count(),
+        cat.failures.iter().map(|f| f.reason.to_string()).collect::<Vec<_>>()
     );
+    let (code, stdout, stderr) = pelx(&["catalog", "stats", file.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let stats: Value = serde_json::from_str(&stdout).unwrap();
+    assert_schema("catalog-stats.schema.json", &stats);
+    assert_eq!(stats["verified"], cat.events.iter().filter(|e| e.verified).count());
+    stats
 }
 
 /// The acceptance form on the shipped 500-atom Cu-Zr glass with the default parameters.
@@ -387,21 +410,7 @@ fn glass_campaign_is_deterministic_across_threads_shards_and_resume() {
         &[],
         2,
     );
-    let cat_path = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(cat_path.path(), &one).unwrap();
-    let cat = Catalog::read(cat_path.path()).unwrap();
-    assert_eq!(cat.searches(), 6);
-    let events: Vec<&Event> = cat.events.iter().collect();
-    eprintln!(
-        "{} events ({} verified), failures {:?}",
-        events.len(),
-        events.iter().filter(|e| e.verified).count(),
-        cat.failures.iter().map(|f| f.reason.to_string()).collect::<Vec<_>>()
-    );
-    let (code, stdout, stderr) = pelx(&["catalog", "stats", cat_path.path().to_str().unwrap()]);
-    assert_eq!(code, 0, "{stderr}");
-    let stats: Value = serde_json::from_str(&stdout).unwrap();
-    assert_schema("catalog-stats.schema.json", &stats);
+    let stats = stats_of(&one);
     assert_eq!(stats["searches"], 6);
 }
 
