@@ -5,13 +5,10 @@
 //!    direction, the whole displacement having a fixed 2-norm (Fan-Iwashita-Egami: first
 //!    neighbours, 0.5 Å).
 //! 2. **Activation**: the system is pushed on in small steps (sized on the most displaced
-//!    atom), with a few FIRE steps of relaxation perpendicular to the push after each one,
-//!    until the lowest Hessian eigenvalue, from a warm-started [`lanczos`](super::lanczos),
-//!    falls below a threshold (-0.01 eV/Å^2). The first pushes follow the displacement of the
-//!    perturbed atoms; once a Lanczos has run they follow the lowest eigenvector, oriented away
-//!    from the minimum ([`PushDirection::Mode`]): on a glass, pushing along a fixed random
-//!    direction mostly runs into walls, while the soft valley the perturbation picked leads to
-//!    a saddle.
+//!    atom) along the displacement of the atoms near the central atom, with a few FIRE steps
+//!    of relaxation perpendicular to the push after each one, until the lowest Hessian
+//!    eigenvalue, from a warm-started [`lanczos`](super::lanczos), falls below a threshold
+//!    (-0.01 eV/Å^2). [`PushDirection`] offers the alternatives and their trade-offs.
 //! 3. **Convergence**: a Newton step along the lowest mode, |s| = min(s_max, |F_par| /
 //!    max(|λ|, λ_floor)) against the parallel force, then FIRE steps on the perpendicular
 //!    force, then a Lanczos update; repeated until the largest per-atom force falls below the
@@ -75,14 +72,18 @@ impl Default for PerturbationConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PushDirection {
-    /// The lowest Hessian eigenvector from the last Lanczos, oriented away from the minimum:
-    /// the search climbs the softest valley that the perturbation selected (eigenvector
-    /// following; Cerjan & Miller, JCP 75, 2800 (1981)). On the shipped Cu-Zr glass this
-    /// doubles the share of searches that reach a verified saddle compared with pushing
-    /// along the perturbation or the displacement, which run into walls.
+    /// The lowest Hessian eigenvector from the last Lanczos, oriented away from the minimum
+    /// (eigenvector following; Cerjan & Miller, JCP 75, 2800 (1981)). Efficient (on the shipped
+    /// 500-atom glass about 60 % of searches end in a verified event, against 20-25 % for
+    /// `displacement`) but biased: the lowest mode of a glass is delocalised, so most searches,
+    /// whatever their central atom, climb to the same few soft saddles (22 of 26 verified
+    /// events of one run had the same 0.43 Å largest displacement and E_fw < 0.1 eV). Use it
+    /// for what-if studies of soft spots, not to sample a barrier spectrum.
     Mode,
     /// The current displacement from the minimum, restricted to the atoms within
-    /// `push_radius` of the central atom (the original ART of Barkema & Mousseau).
+    /// `push_radius` of the central atom (the original ART of Barkema & Mousseau): the
+    /// activation stays local to the central atom, so the catalog samples the landscape
+    /// around every atom. The default.
     Displacement,
     /// The initial random perturbation, unchanged.
     Initial,
@@ -124,7 +125,7 @@ impl Default for ActivationConfig {
             perp_steps: 15,
             initial_perp_steps: 20,
             lanczos_after: 2,
-            direction: PushDirection::Mode,
+            direction: PushDirection::Displacement,
             push_radius: 3.5,
             perp_fmax: 0.1,
             max_pushes: 40,
