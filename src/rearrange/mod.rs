@@ -885,3 +885,33 @@ pub fn read_as_catalog(path: &Path) -> Result<Catalog> {
         truncated_tail: false,
     })
 }
+
+/// The time between the first two frames of a trajectory, ps: the default interval, so that
+/// every frame is compared with the next. Dump frames (and extended XYZ frames with a
+/// `timestep=` key) are `Δtimestep x md_timestep` apart; frames without a timestep are
+/// `frame_spacing` apart (1 when not given). Errors when the file holds fewer than two frames.
+pub fn first_spacing(path: &Path, topts: &TrajectoryOptions) -> Result<f64> {
+    let mut frames = crate::structure::io::read_frames(path, &topts.read)?;
+    let mut tick = |what: &str| -> Result<Option<u64>> {
+        let f = frames.next().ok_or_else(|| {
+            Error::invalid(format!(
+                "{}: no {what} frame; rearrangements need at least two frames",
+                path.display()
+            ))
+        })??;
+        let key = f
+            .info
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("timestep") || k.eq_ignore_ascii_case("step"));
+        Ok(f.timestep.or_else(|| key.and_then(|(_, v)| v.trim().parse().ok())))
+    };
+    let (a, b) = (tick("first")?, tick("second")?);
+    match (a, b) {
+        (Some(a), Some(b)) if b > a => Ok((b - a) as f64 * topts.md_timestep),
+        (Some(_), Some(_)) => Err(Error::invalid(format!(
+            "{}: the second frame's timestep does not follow the first's",
+            path.display()
+        ))),
+        _ => Ok(topts.frame_spacing.unwrap_or(1.0)),
+    }
+}

@@ -237,3 +237,15 @@ fn output_matches_its_schema_and_reads_as_a_catalog() {
     assert!(c.events[2].flags.contains(&"intermediate_minima".to_string()));
     assert_eq!(c.events[0].e_fw, records(&out)[0].e_fw);
 }
+
+#[test]
+fn the_default_interval_is_the_first_frame_spacing() {
+    let dir = tempfile::tempdir().unwrap();
+    let traj = mb_trajectory(dir.path());
+    assert_eq!(first_spacing(&traj, &topts()).unwrap(), 1.0);
+    let t = TrajectoryOptions {
+        frame_spacing: Some(0.5),
+        ..topts()
+    };
+    assert_eq!(first_spacing(&traj, &t).unwrap(), 0.5);
+}
