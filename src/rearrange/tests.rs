@@ -128,13 +128,7 @@ fn known_hops_give_the_known_barriers_and_two_hops_split_at_the_intermediate_min
 fn same_records_whatever_the_thread_count_and_resume_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let traj = mb_trajectory(dir.path());
-    let opts = RearrangeOptions {
-        split: SplitOptions {
-            enabled: false,
-            ..SplitOptions::default()
-        },
-        ..mb_options()
-    };
+    let opts = mb_options();
     let (one, two) = (dir.path().join("1.jsonl"), dir.path().join("2.jsonl"));
     analyse(&traj, &one, &opts, 1, OutputMode::Create);
     analyse(&traj, &two, &opts, 2, OutputMode::Create);
@@ -248,4 +242,44 @@ fn the_default_interval_is_the_first_frame_spacing() {
         ..topts()
     };
     assert_eq!(first_spacing(&traj, &t).unwrap(), 0.5);
+}
+
+#[test]
+fn quenched_frames_come_from_the_decompose_cache_the_second_time() {
+    use crate::diffusion::{CachePolicy, QuenchSpec};
+    use crate::minimize::MinimizerKind;
+    let dir = tempfile::tempdir().unwrap();
+    // Thermal frames: near A, C, B (not minima); their inherent structures are the minima.
+    let [a, b, c] = MullerBrown::MINIMA;
+    let frames = mb_frames(&[
+        (a.0 + 0.03, a.1 - 0.02),
+        (c.0 - 0.02, c.1 + 0.03),
+        (b.0 + 0.02, b.1 + 0.02),
+    ]);
+    let traj = dir.path().join("hot.extxyz");
+    write_traj(&traj, &frames);
+    let q = QuenchSpec {
+        force_field: mb(),
+        potential_files: vec![],
+        method: MinimizerKind::Fire,
+        options: MinimizeOptions {
+            fmax: 1e-6,
+            ..MinimizeOptions::default()
+        },
+        skin: 0.0,
+        cache: CachePolicy::Dir(dir.path().join("cache")),
+    };
+    let opts = mb_options();
+    let first = find_pairs(&traj, &topts(), 1.0, Some(&q), &opts).unwrap();
+    let second = find_pairs(&traj, &topts(), 1.0, Some(&q), &opts).unwrap();
+    let (q1, q2) = (first.quench.as_ref().unwrap(), second.quench.as_ref().unwrap());
+    assert!(!q1.cache_hit && q2.cache_hit && q1.key == q2.key);
+    assert_eq!(first.candidates, second.candidates);
+    // Pairs compare inherent structures: A → C is |A - C| apart, not the thermal distance.
+    let d = (a.0 - c.0).hypot(a.1 - c.1);
+    assert!(
+        (first.candidates[0].max_displacement - d).abs() < 1e-4,
+        "{:?}",
+        first.candidates[0]
+    );
 }
