@@ -44,5 +44,6 @@ pub mod diffusion;
 
 pub mod analysis;
 pub mod network;
+pub mod rearrange;
 
 pub use error::{Error, Result};

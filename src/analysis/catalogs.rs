@@ -89,7 +89,8 @@ impl CatalogSet {
         let mut catalogs = Vec::with_capacity(paths.len());
         let mut hashes = Vec::with_capacity(paths.len());
         for p in paths {
-            let c = Catalog::read(p)?;
+            // A `pelx rearrangements` file reads as a catalog of its converged paths.
+            let c = crate::rearrange::read_as_catalog(p)?;
             check_events(&c)?;
             catalogs.push(c);
             hashes.push(file_sha256(p)?);

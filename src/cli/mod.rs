@@ -12,6 +12,7 @@ mod fie;
 mod kmc;
 mod neb;
 mod network;
+mod rearrangements;
 mod relax;
 
 use clap::{Parser, Subcommand};
@@ -72,6 +73,9 @@ pub enum Command {
     /// Climbing-image nudged elastic band between two minima: barriers, energy profile, saddle.
     #[command(after_help = neb::EXAMPLES)]
     Neb(neb::NebArgs),
+    /// NEB barriers of the rearrangements between consecutive MD frames (the paper's Fig. 3).
+    #[command(after_help = rearrangements::EXAMPLES)]
+    Rearrangements(rearrangements::RearrangementsArgs),
 }
 
 /// Installs the stderr log subscriber (only `main` does this; the library only emits events).
@@ -105,6 +109,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Fie(a) => fie::run(a).map(|()| ExitCode::SUCCESS),
         Command::Kmc(a) => kmc::run(a),
         Command::Neb(a) => neb::run(a),
+        Command::Rearrangements(a) => rearrangements::run(a),
         Command::Decompose(a) => decompose::run(a),
         Command::Network(a) => network::run(a),
         Command::Asym(a) => asym::run(a),

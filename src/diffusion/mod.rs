@@ -520,16 +520,18 @@ fn finish(dec: Option<Decomposer>, source: &str) -> Result<Decomposition> {
         .map_err(|e| Error::invalid(format!("{source}: {e}")))
 }
 
-/// What the reader saw.
-struct StreamStats {
-    frames_read: usize,
-    frames_kept: usize,
+/// What the reader of a trajectory saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamStats {
+    pub frames_read: usize,
+    pub frames_kept: usize,
     /// ps per tick of the frames.
-    tick_ps: f64,
-    first_tick: u64,
-    last_tick: u64,
-    warnings: Vec<String>,
-    sha256: String,
+    pub tick_ps: f64,
+    pub first_tick: u64,
+    pub last_tick: u64,
+    pub warnings: Vec<String>,
+    /// SHA-256 of the trajectory file.
+    pub sha256: String,
 }
 
 impl StreamStats {
@@ -590,8 +592,7 @@ fn stream(
     })
 }
 
-/// The quench path: from the cache when it holds this trajectory, else minimize every
-/// analysed frame (in parallel batches) while writing the cache.
+/// The quench path: the inherent structures of [`stream_quenched`] fed to a decomposition.
 fn decompose_quenched(
     path: &Path,
     format: Format,
@@ -601,8 +602,67 @@ fn decompose_quenched(
     q: &QuenchSpec,
 ) -> Result<Decomposition> {
     let source = path.display().to_string();
+    let mut dec: Option<Decomposer> = None;
+    let (stats, summary) = stream_quenched(path, format, unwrapped, topts, opts.interval, q, |sf| {
+        feed(&mut dec, &sf.frame, opts, unwrapped, &source)
+    })?;
+    let mut d = finish(dec, &source)?;
+    let warnings = std::mem::take(&mut d.trajectory.warnings);
+    stats.fill(&mut d.trajectory);
+    d.trajectory.warnings.extend(warnings);
+    d.quench = Some(summary);
+    Ok(d)
+}
+
+/// Frames of a trajectory at `interval`, read as a stream and handed to `consume` in order:
+/// quenched to inherent structures first (with the cache of [`quench`]) when `quench` is
+/// given, as read otherwise. For analyses other than the decomposition (`pelx
+/// rearrangements`) that need the same frames.
+pub fn for_each_frame(
+    path: &Path,
+    topts: &TrajectoryOptions,
+    interval: f64,
+    quench: Option<&QuenchSpec>,
+    mut consume: impl FnMut(&SelectedFrame) -> Result<()>,
+) -> Result<(StreamStats, Option<QuenchSummary>)> {
+    topts.validate()?;
+    if !(interval > 0.0 && interval.is_finite()) {
+        return Err(Error::invalid(format!(
+            "the interval must be positive, got {interval} ps"
+        )));
+    }
+    let format = trajectory::trajectory_format(path, &topts.read)?;
+    let unwrapped = trajectory::resolve_unwrap(path, format, topts.unwrap)?;
+    match quench {
+        None => {
+            let stats = stream(path, format, topts.read.species.clone(), topts, interval, |sf| {
+                consume(&sf)
+            })?;
+            Ok((stats, None))
+        }
+        Some(q) => {
+            q.options.validate()?;
+            let (stats, summary) = stream_quenched(path, format, unwrapped, topts, interval, q, consume)?;
+            Ok((stats, Some(summary)))
+        }
+    }
+}
+
+/// The inherent structures of the frames at `interval`, in order: from the cache when it
+/// holds this trajectory, else by minimizing every selected frame (in parallel batches) while
+/// writing the cache.
+fn stream_quenched(
+    path: &Path,
+    format: Format,
+    unwrapped: bool,
+    topts: &TrajectoryOptions,
+    interval: f64,
+    q: &QuenchSpec,
+    mut consume: impl FnMut(&SelectedFrame) -> Result<()>,
+) -> Result<(StreamStats, QuenchSummary)> {
+    let source = path.display().to_string();
     let sha = trajectory::sha256_file(path)?;
-    let key = quench::CacheKey::new(sha.clone(), q, topts, opts.interval, unwrapped)?;
+    let key = quench::CacheKey::new(sha.clone(), q, topts, interval, unwrapped)?;
     let digest = key.digest();
     let dir = quench::cache_dir(&q.cache, path);
     let potential: Vec<(String, String)> = q
@@ -616,7 +676,6 @@ fn decompose_quenched(
     if let Some((file, meta)) = dir.as_deref().and_then(|d| quench::lookup(d, &key)) {
         tracing::info!("inherent structures from the cache {}", file.display());
         let t0 = Instant::now();
-        let mut dec: Option<Decomposer> = None;
         // The cache holds exactly the analysed frames, with their original ticks.
         let cached_topts = TrajectoryOptions {
             read: crate::structure::io::ReadOptions {
@@ -629,27 +688,23 @@ fn decompose_quenched(
             start: 0.0,
             unwrap: topts.unwrap,
         };
-        let stats = stream(
+        let mut stats = stream(
             &file,
             Format::ExtXyz,
             Some(meta.species.clone()),
             &cached_topts,
-            opts.interval,
+            interval,
             |sf| {
                 if let Some(e) = sf.frame.energy {
                     energies.add(e / sf.frame.structure.len() as f64);
                 }
-                feed(&mut dec, &sf.frame, opts, unwrapped, &source)
+                consume(&sf)
             },
         )?;
-        let mut d = finish(dec, &source)?;
-        d.trajectory.frames_read = meta.frames_read;
-        d.trajectory.frames_analysed = stats.frames_kept;
-        d.trajectory.first_tick = stats.first_tick;
-        d.trajectory.last_tick = stats.last_tick;
-        d.trajectory.warnings = meta.warnings.clone();
-        d.trajectory.sha256 = sha;
-        d.quench = Some(QuenchSummary {
+        stats.frames_read = meta.frames_read;
+        stats.warnings = meta.warnings.clone();
+        stats.sha256 = sha;
+        let summary = QuenchSummary {
             method: q.method,
             fmax: q.options.fmax,
             potential,
@@ -663,8 +718,8 @@ fn decompose_quenched(
             cache_hit: true,
             key: digest,
             seconds: t0.elapsed().as_secs_f64(),
-        });
-        return Ok(d);
+        };
+        return Ok((stats, summary));
     }
 
     let mut writer = match &dir {
@@ -679,16 +734,12 @@ fn decompose_quenched(
     };
     let batch_size = (2 * rayon::current_num_threads()).max(2);
     let mut batch: Vec<SelectedFrame> = Vec::with_capacity(batch_size);
-    let mut dec: Option<Decomposer> = None;
     let mut converged = 0usize;
     let mut frames = 0usize;
     let mut force_calls = 0u64;
     let mut qseconds = 0.0;
     let mut species: Vec<String> = Vec::new();
-    let mut run_batch = |batch: Vec<SelectedFrame>,
-                         dec: &mut Option<Decomposer>,
-                         writer: &mut Option<quench::CacheWriter>|
-     -> Result<()> {
+    let mut run_batch = |batch: Vec<SelectedFrame>, writer: &mut Option<quench::CacheWriter>| -> Result<()> {
         let t0 = Instant::now();
         let done = quench::quench_batch(batch, q)?;
         qseconds += t0.elapsed().as_secs_f64();
@@ -714,18 +765,20 @@ fn decompose_quenched(
                     writer.take().expect("present").abandon();
                 }
             }
-            feed(dec, &qf.frame.frame, opts, unwrapped, &source)?;
+            let mut sf = qf.frame;
+            sf.frame.energy = Some(qf.energy);
+            consume(&sf)?;
         }
         Ok(())
     };
-    let streamed = stream(path, format, topts.read.species.clone(), topts, opts.interval, |sf| {
+    let streamed = stream(path, format, topts.read.species.clone(), topts, interval, |sf| {
         batch.push(sf);
         if batch.len() == batch_size {
-            run_batch(std::mem::take(&mut batch), &mut dec, &mut writer)?;
+            run_batch(std::mem::take(&mut batch), &mut writer)?;
         }
         Ok(())
     });
-    let stats = match streamed.and_then(|s| run_batch(std::mem::take(&mut batch), &mut dec, &mut writer).map(|_| s)) {
+    let mut stats = match streamed.and_then(|s| run_batch(std::mem::take(&mut batch), &mut writer).map(|_| s)) {
         Ok(s) => s,
         Err(e) => {
             if let Some(w) = writer {
@@ -734,7 +787,6 @@ fn decompose_quenched(
             return Err(e);
         }
     };
-    let mut d = finish(dec, &source)?;
     let mut cache_file = None;
     if let (Some(w), Some(dir)) = (writer, &dir) {
         let meta = quench::CacheMeta {
@@ -755,16 +807,13 @@ fn decompose_quenched(
         }
     }
     if converged < frames {
-        d.trajectory.warnings.push(format!(
+        stats.warnings.push(format!(
             "{} of {frames} quenches stopped before fmax {} eV/Å",
             frames - converged,
             q.options.fmax
         ));
     }
-    let warnings = std::mem::take(&mut d.trajectory.warnings);
-    stats.fill(&mut d.trajectory);
-    d.trajectory.warnings.extend(warnings);
-    d.quench = Some(QuenchSummary {
+    let summary = QuenchSummary {
         method: q.method,
         fmax: q.options.fmax,
         potential,
@@ -778,8 +827,8 @@ fn decompose_quenched(
         cache_hit: false,
         key: digest,
         seconds: qseconds,
-    });
-    Ok(d)
+    };
+    Ok((stats, summary))
 }
 
 /// First, last and mean of a stream of energies.
