@@ -13,6 +13,7 @@ mod kmc;
 mod neb;
 mod network;
 mod relax;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -72,6 +73,9 @@ pub enum Command {
     /// Climbing-image nudged elastic band between two minima: barriers, energy profile, saddle.
     #[command(after_help = neb::EXAMPLES)]
     Neb(neb::NebArgs),
+    /// The quickstart pipeline: ART campaign, statistics, asymmetry + FIE fit, FIE cooling, KMC f.
+    #[command(after_help = run::EXAMPLES)]
+    Run(run::RunArgs),
 }
 
 /// Installs the stderr log subscriber (only `main` does this; the library only emits events).
@@ -110,5 +114,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Asym(a) => asym::run(a),
         Command::Art(a) => art::run(a),
         Command::Catalog(a) => catalog::run(a),
+        Command::Run(a) => run::run(a),
     }
 }
