@@ -50,7 +50,9 @@ impl ForceField for Morse {
         let x = &s.positions;
         for i in 0..x.len() {
             for j in i + 1..x.len() {
-                let d = s.cell.minimum_image([x[j][0] - x[i][0], x[j][1] - x[i][1], x[j][2] - x[i][2]]);
+                let d = s
+                    .cell
+                    .minimum_image([x[j][0] - x[i][0], x[j][1] - x[i][1], x[j][2] - x[i][2]]);
                 let r = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
                 let e = (-self.a * (r - self.r0)).exp();
                 let v = self.d * (e * e - 2.0 * e);
@@ -110,4 +112,12 @@ fn main() -> pelx::Result<()> {
     println!("centre-to-shell distance {d:.4} Å (Morse r0 = 2.866 Å)");
     assert!(r.converged && r.energy < e0);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn example_runs() {
+        super::main().unwrap();
+    }
 }

@@ -37,3 +37,11 @@ fn main() -> pelx::Result<()> {
     assert!(r.converged && (p[0] - s1.0).abs() < 1e-3 && (p[1] - s1.1).abs() < 1e-3);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn example_runs() {
+        super::main().unwrap();
+    }
+}

@@ -213,7 +213,12 @@ impl RunConfig {
         }
         self.art.sample.parse::<Sampling>()?;
         self.art.atoms.parse::<AtomSelection>()?;
-        if !self.asym.min_disp.iter().any(|d| (d - self.asym.fit_filter).abs() < 1e-9) {
+        if !self
+            .asym
+            .min_disp
+            .iter()
+            .any(|d| (d - self.asym.fit_filter).abs() < 1e-9)
+        {
             return Err(Error::invalid(format!(
                 "asym.fit_filter {} is not one of asym.min_disp {:?}",
                 self.asym.fit_filter, self.asym.min_disp
@@ -356,18 +361,31 @@ pub fn run_pipeline(
     let summary = art_step(cfg, out, &catalog, existing, on_search)?;
     let relaxed = relaxed_path(&cfg.structure, &catalog);
     if relaxed.exists() {
-        ix.add(&relaxed, "the starting structure relaxed to a minimum (the catalog's initial minimum)");
+        ix.add(
+            &relaxed,
+            "the starting structure relaxed to a minimum (the catalog's initial minimum)",
+        );
     }
-    ix.add(&catalog, "ART event catalog, JSON lines (schemas/catalog.schema.json): one record per search");
+    ix.add(
+        &catalog,
+        "ART event catalog, JSON lines (schemas/catalog.schema.json): one record per search",
+    );
     let art_summary = out.join("art-summary.json");
     write_pretty(&art_summary, &summary)?;
-    ix.add(&art_summary, "what the ART campaign run did: searches, events, failures by reason, wall time");
+    ix.add(
+        &art_summary,
+        "what the ART campaign run did: searches, events, failures by reason, wall time",
+    );
     ix.step(
         "art",
         t,
         Ok(format!(
             "{} searches run now ({} already in the catalog), {} events, {} verified, {:.1} s",
-            summary["searches"], summary["already_done"], summary["events"], summary["verified"], summary["wall_seconds"]
+            summary["searches"],
+            summary["already_done"],
+            summary["events"],
+            summary["verified"],
+            summary["wall_seconds"]
         )),
     );
 
@@ -377,7 +395,10 @@ pub fn run_pipeline(
     let stats = catalog_stats(&cat, &DedupOptions::default());
     let stats_path = out.join("catalog-stats.json");
     write_pretty(&stats_path, &stats)?;
-    ix.add(&stats_path, "catalog statistics (pelx catalog stats): success rate, distinct events, force calls, barriers");
+    ix.add(
+        &stats_path,
+        "catalog statistics (pelx catalog stats): success rate, distinct events, force calls, barriers",
+    );
     for (k, v) in [
         ("searches", serde_json::json!(stats.searches)),
         ("converged_saddles", serde_json::json!(stats.converged_saddles)),
@@ -417,7 +438,9 @@ pub fn run_pipeline(
     } else {
         match &fit {
             Some(f) => fie_step(cfg, out, f, &mut ix),
-            None => Err(Error::invalid("no FIE spectrum fit to build the model from (see the asym step)")),
+            None => Err(Error::invalid(
+                "no FIE spectrum fit to build the model from (see the asym step)",
+            )),
         }
     };
     ix.step("fie", t, outcome);
@@ -434,7 +457,10 @@ pub fn run_pipeline(
     // The index.
     let summary_path = out.join("summary.json");
     let readme_path = out.join("README.md");
-    ix.add(&summary_path, "this index: configuration, steps, files, headline numbers");
+    ix.add(
+        &summary_path,
+        "this index: configuration, steps, files, headline numbers",
+    );
     ix.add(&readme_path, "a short human-readable account of this folder");
     let mut inputs: Vec<&Path> = vec![cfg.structure.as_path()];
     inputs.extend(cfg.potential.iter().map(PathBuf::as_path));
@@ -457,7 +483,10 @@ fn relaxed_path(structure: &Path, catalog: &Path) -> PathBuf {
     let stem = structure
         .file_stem()
         .map_or_else(|| "initial".into(), |s| s.to_string_lossy().into_owned());
-    catalog.parent().unwrap_or(Path::new("")).join(format!("{stem}.relaxed.extxyz"))
+    catalog
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join(format!("{stem}.relaxed.extxyz"))
 }
 
 /// The ART campaign, as `pelx art STRUCTURE -p POT --sample ... -o out/art.jsonl`.
@@ -509,7 +538,9 @@ fn art_step(
     };
     let campaign = Campaign::new(init, art_cfg, run, &selection, sampling, cfg.art.seed, None)?;
     tracing::info!("ART: {} searches on {}", campaign.tasks.len(), cfg.structure.display());
-    let summary = run_campaign(&campaign, &template, catalog, mode, cfg.art.threads, &mut |_| on_search())?;
+    let summary = run_campaign(&campaign, &template, catalog, mode, cfg.art.threads, &mut |_| {
+        on_search()
+    })?;
     let mut v = serde_json::to_value(&summary).map_err(|e| Error::invalid(e.to_string()))?;
     v["schema"] = "pelx.art-summary/1".into();
     v["catalog"] = catalog.display().to_string().into();
@@ -518,12 +549,7 @@ fn art_step(
 
 /// The asymmetry analysis with the FIE fit and figures; returns the spectrum fit of
 /// `asym.fit_filter` when it succeeded.
-fn asym_step(
-    cfg: &RunConfig,
-    out: &Path,
-    catalog: &Path,
-    ix: &mut Index,
-) -> Result<(Option<FieSpectrumFit>, String)> {
+fn asym_step(cfg: &RunConfig, out: &Path, catalog: &Path, ix: &mut Index) -> Result<(Option<FieSpectrumFit>, String)> {
     let set = CatalogSet::read(
         &[catalog.to_path_buf()],
         &SetOptions {
@@ -540,15 +566,28 @@ fn asym_step(
     );
     let figures = crate::analysis::plot::write_all(&doc, &out.join("figures"))?;
     for f in &figures {
-        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        ix.add(f, &format!("figure (SVG) of the asymmetry analysis: {}", figure_description(&name)));
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        ix.add(
+            f,
+            &format!("figure (SVG) of the asymmetry analysis: {}", figure_description(&name)),
+        );
     }
-    let k = doc.filter_index(cfg.asym.fit_filter).expect("validated: fit_filter is one of min_disp");
+    let k = doc
+        .filter_index(cfg.asym.fit_filter)
+        .expect("validated: fit_filter is one of min_disp");
     let f = &doc.filters[k];
     if let Some(s) = &f.summary {
-        ix.headline.insert("median_e_fw".into(), serde_json::json!(s.e_fw.median));
-        ix.headline.insert("median_e_rev".into(), serde_json::json!(s.e_rev.median));
-        ix.headline.insert("fraction_rev_below_fw".into(), serde_json::json!(s.fraction_rev_below_fw));
+        ix.headline
+            .insert("median_e_fw".into(), serde_json::json!(s.e_fw.median));
+        ix.headline
+            .insert("median_e_rev".into(), serde_json::json!(s.e_rev.median));
+        ix.headline.insert(
+            "fraction_rev_below_fw".into(),
+            serde_json::json!(s.fraction_rev_below_fw),
+        );
     }
     let sample = cfg
         .structure
@@ -558,7 +597,10 @@ fn asym_step(
         Ok(spec) => {
             let p = out.join("asym.fie-spectrum.json");
             write_pretty(&p, &spec)?;
-            ix.add(&p, "FIE spectrum fit (pelx.fie-spectrum/1): W, m, e_A, s, e_R of the sample, read by pelx fie regress");
+            ix.add(
+                &p,
+                "FIE spectrum fit (pelx.fie-spectrum/1): W, m, e_A, s, e_R of the sample, read by pelx fie regress",
+            );
             ix.headline.insert(
                 "fie_fit".into(),
                 serde_json::json!({"w": spec.w, "m": spec.m, "e_a": spec.e_a, "s": spec.s, "e_r": spec.e_r, "n_events": spec.n_events}),
@@ -574,10 +616,7 @@ fn asym_step(
             );
             Ok((Some(spec), msg))
         }
-        Err(e) => Ok((
-            None,
-            format!("{} figures; no FIE spectrum fit: {e}", figures.len()),
-        )),
+        Err(e) => Ok((None, format!("{} figures; no FIE spectrum fit: {e}", figures.len()))),
     }
 }
 
@@ -679,7 +718,7 @@ fn shifted(func: &Func1D, d: f64) -> Func1D {
 pub fn anchored_model(base: &FieConfig, fit: &FieSpectrumFit, anchor_e_is: f64) -> Result<FieModel> {
     let mut c = base.clone();
     let w0 = base.spectrum.w.eval(anchor_e_is);
-    if !(w0 > 0.0) {
+    if w0.is_nan() || w0 <= 0.0 {
         return Err(Error::invalid(format!(
             "the base W({anchor_e_is}) = {w0} is not positive: cannot scale it to the fit"
         )));
@@ -705,27 +744,40 @@ fn fie_step(cfg: &RunConfig, out: &Path, fit: &FieSpectrumFit, ix: &mut Index) -
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let model_path = dir.join("model.toml");
     std::fs::write(&model_path, model.config().to_toml()?).map_err(|e| Error::io(&model_path, e))?;
-    ix.add(&model_path, "FIE model configuration built from the spectrum fit (pelx fie ... --config reads it)");
+    ix.add(
+        &model_path,
+        "FIE model configuration built from the spectrum fit (pelx fie ... --config reads it)",
+    );
     let file = ProtocolFile::from_file(&cfg.fie.protocol)?;
     let solver = model.config().solver;
     let line = model.equilibrium_line()?;
     let trajs = run_file(&model, &file, &solver)?;
     let svg = dir.join("cooling.svg");
     plot_run(&svg, &model, &line, &trajs, &model.config().name)?;
-    ix.add(&svg, "figure (SVG): FIE cooling curves E_IS(T) over the ageing map, and dE_IS/dT");
+    ix.add(
+        &svg,
+        "figure (SVG): FIE cooling curves E_IS(T) over the ageing map, and dE_IS/dT",
+    );
     let csv = dir.join("cooling.csv");
     write_trajectories_csv(&csv, &trajs)?;
     ix.add(&csv, "FIE cooling curves, every state as CSV");
     let prov = Provenance::new(&[&cfg.fie.base_config, &cfg.fie.protocol, &model_path])?;
     let json = dir.join("cooling.json");
-    write_pretty(&json, &RunOutput::new(prov, model.config(), &file, solver, line.t_c, &trajs))?;
-    ix.add(&json, "FIE cooling curves (pelx fie run output): final E_IS per rate, T_c, line crossings");
+    write_pretty(
+        &json,
+        &RunOutput::new(prov, model.config(), &file, solver, line.t_c, &trajs),
+    )?;
+    ix.add(
+        &json,
+        "FIE cooling curves (pelx fie run output): final E_IS per rate, T_c, line crossings",
+    );
     let finals: Vec<serde_json::Value> = trajs
         .iter()
         .map(|t| serde_json::json!({"protocol": t.name, "final_e_is": t.last().e_is}))
         .collect();
     ix.headline.insert("fie_t_c".into(), serde_json::json!(line.t_c));
-    ix.headline.insert("fie_cooling".into(), serde_json::Value::Array(finals));
+    ix.headline
+        .insert("fie_cooling".into(), serde_json::Value::Array(finals));
     Ok(format!(
         "{} cooling curves; T_c = {}",
         trajs.len(),
@@ -753,7 +805,10 @@ fn kmc_step(cfg: &RunConfig, out: &Path, catalog: &Path, ix: &mut Index) -> Resu
     let report = run_whatif(&c, None)?;
     let json = out.join("kmc-f.json");
     write_pretty(&json, &report)?;
-    ix.add(&json, "KMC correlation factor (pelx kmc whatif --catalog): D, D_RW, f = D/D_RW per temperature");
+    ix.add(
+        &json,
+        "KMC correlation factor (pelx kmc whatif --catalog): D, D_RW, f = D/D_RW per temperature",
+    );
     for p in write_whatif_svgs(&report, &out.join("figures").join("kmc"))? {
         ix.add(&p, "figure (SVG): KMC f against 1/T");
     }
@@ -761,7 +816,9 @@ fn kmc_step(cfg: &RunConfig, out: &Path, catalog: &Path, ix: &mut Index) -> Resu
         .levels
         .iter()
         .flat_map(|l| l.scan.points.iter())
-        .map(|p| serde_json::json!({"temperature": p.temperature, "f": p.f, "f_err": p.f_err, "converged": p.converged}))
+        .map(
+            |p| serde_json::json!({"temperature": p.temperature, "f": p.f, "f_err": p.f_err, "converged": p.converged}),
+        )
         .collect();
     let msg = points
         .iter()
@@ -783,7 +840,12 @@ fn readme(s: &RunSummary) -> String {
         s.wall_seconds,
         s.config.art.sample,
         s.config.structure.display(),
-        s.config.potential.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        s.config
+            .potential
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     t.push_str("## Steps\n\n| step | status | seconds | result |\n|---|---|---|---|\n");
     for st in &s.steps {

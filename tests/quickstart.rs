@@ -66,7 +66,13 @@ fn quickstart_on_a_tiny_sample_writes_every_indexed_file() {
     let on_disk: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(on_disk["files"].as_array().unwrap().len(), s.files.len());
-    for must in ["summary.json", "README.md", "art.jsonl", "catalog-stats.json", "art-summary.json"] {
+    for must in [
+        "summary.json",
+        "README.md",
+        "art.jsonl",
+        "catalog-stats.json",
+        "art-summary.json",
+    ] {
         assert!(s.files.iter().any(|f| f.path == must), "{must} not indexed");
     }
     for f in &s.files {

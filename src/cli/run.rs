@@ -62,7 +62,11 @@ pub fn run(a: &RunArgs) -> anyhow::Result<ExitCode> {
     for s in &summary.steps {
         eprintln!("{:>14}: {} ({:.1} s) {}", s.name, s.status, s.seconds, s.message);
     }
-    eprintln!("wrote {} files into {} (index: summary.json)", summary.files.len(), out.display());
+    eprintln!(
+        "wrote {} files into {} (index: summary.json)",
+        summary.files.len(),
+        out.display()
+    );
     emit_json(&summary.headline, None)?;
     let skipped = summary.steps.iter().any(|s| s.status != "ok");
     Ok(if skipped { ExitCode::from(1) } else { ExitCode::SUCCESS })
