@@ -177,7 +177,7 @@ impl Default for KmcStep {
         KmcStep {
             enabled: true,
             temperatures: vec![600.0, 700.0, 800.0],
-            min_displacement: 1.0,
+            min_displacement: 0.0,
             walkers: 64,
             hops: 8192,
             burn_in: 2048,
@@ -368,7 +368,7 @@ pub fn run_pipeline(
     }
     ix.add(
         &catalog,
-        "ART event catalog, JSON lines (schemas/catalog.schema.json): one record per search",
+        "ART event catalog (pelx art), JSON lines: a run record, then one event or failure record per search",
     );
     let art_summary = out.join("art-summary.json");
     write_pretty(&art_summary, &summary)?;
@@ -385,7 +385,7 @@ pub fn run_pipeline(
             summary["already_done"],
             summary["events"],
             summary["verified"],
-            summary["wall_seconds"]
+            summary["wall_seconds"].as_f64().unwrap_or(f64::NAN)
         )),
     );
 

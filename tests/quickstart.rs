@@ -66,6 +66,8 @@ fn quickstart_on_a_tiny_sample_writes_every_indexed_file() {
     let on_disk: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(on_disk["files"].as_array().unwrap().len(), s.files.len());
+    let errors = pelx::schema::check(&pelx::schema::load("run-summary.schema.json"), &on_disk);
+    assert!(errors.is_empty(), "summary.json against its schema: {errors:?}");
     for must in [
         "summary.json",
         "README.md",
