@@ -13,6 +13,7 @@ pub const EXAMPLES: &str = "Examples:
   pelx run configs/quickstart.toml
   pelx run configs/quickstart.toml -o results/mine --force
   pelx run configs/quickstart.toml --resume
+  pelx run configs/quickstart.toml --sample 20 total -o /tmp/try --force
 
 Runs an ART campaign, catalog statistics, the barrier asymmetry with the FIE spectrum fit and
 figures, FIE cooling curves from the fit and the KMC correlation factor f, into one folder with
@@ -34,13 +35,20 @@ pub struct RunArgs {
     /// Continue the folder's ART catalog and redo the later steps.
     #[arg(long)]
     pub resume: bool,
+    /// Override the configuration's ART sample size: 'N per atom' or 'N total'.
+    #[arg(long, num_args = 1..=3, value_name = "N per atom|N total")]
+    pub sample: Option<Vec<String>>,
     /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
 }
 
 pub fn run(a: &RunArgs) -> anyhow::Result<ExitCode> {
-    let cfg = RunConfig::from_file(&a.config)?;
+    let mut cfg = RunConfig::from_file(&a.config)?;
+    if let Some(words) = &a.sample {
+        cfg.art.sample = words.join(" ");
+        cfg.validate()?;
+    }
     let out = a.output.clone().unwrap_or_else(|| cfg.output.clone());
     let existing = match (a.force, a.resume) {
         (true, _) => Existing::Overwrite,
