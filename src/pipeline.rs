@@ -358,7 +358,7 @@ pub fn run_pipeline(
 
     // 1. The ART campaign.
     let t = Instant::now();
-    let summary = art_step(cfg, out, &catalog, existing, on_search)?;
+    let summary = art_step(cfg, &catalog, existing, on_search)?;
     let relaxed = relaxed_path(&cfg.structure, &catalog);
     if relaxed.exists() {
         ix.add(
@@ -492,7 +492,6 @@ fn relaxed_path(structure: &Path, catalog: &Path) -> PathBuf {
 /// The ART campaign, as `pelx art STRUCTURE -p POT --sample ... -o out/art.jsonl`.
 fn art_step(
     cfg: &RunConfig,
-    _out: &Path,
     catalog: &Path,
     existing: Existing,
     on_search: &mut dyn FnMut(),
