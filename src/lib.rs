@@ -17,6 +17,7 @@
 //! | [`analysis`] | barrier asymmetry tables, FIE spectrum fits (maximum likelihood), figures |
 //! | [`fie`] | the Fan-Iwashita-Egami E_IS evolution model |
 //! | [`kmc`] | residence-time kinetic Monte Carlo and correlation factors |
+//! | [`pipeline`] | `pelx run`: the quickstart pipeline from an ART campaign to f, with an index of its outputs |
 //! | `cli` (binary only) | one file per subcommand: parsing and printing, no physics |
 //!
 //! ## Units
@@ -44,6 +45,7 @@ pub mod diffusion;
 
 pub mod analysis;
 pub mod network;
+pub mod pipeline;
 pub mod rearrange;
 
 pub use error::{Error, Result};

@@ -39,6 +39,10 @@ pub struct AsymOptions {
     pub species: Option<String>,
     /// Keep only events whose saddle relaxes back to their initial minimum.
     pub reconnecting_only: bool,
+    /// Keep only verified events (one negative eigenvalue, force below the threshold,
+    /// reconnecting); unverified saddles can carry slightly negative barriers.
+    #[serde(default)]
+    pub verified_only: bool,
     /// One event per distinct saddle and direction.
     pub unique: bool,
     /// Tolerances that recognise repeated events (with `unique`).
@@ -55,6 +59,7 @@ impl Default for AsymOptions {
             bin2d: 0.1,
             species: None,
             reconnecting_only: false,
+            verified_only: false,
             unique: false,
             network: NetworkOptions::default(),
             fit: None,
@@ -90,6 +95,9 @@ pub struct SelectionCounts {
     pub events: usize,
     /// Removed: saddle does not relax back to the initial minimum (`reconnecting_only`).
     pub not_reconnecting: usize,
+    /// Removed: not verified (`verified_only`).
+    #[serde(default)]
+    pub unverified: usize,
     /// Removed: most displaced atom of another species.
     pub other_species: usize,
     /// Removed: a repeat of an earlier event (`unique`).
@@ -154,6 +162,10 @@ pub fn select(set: &CatalogSet, opts: &AsymOptions) -> Result<Selection> {
         for (i, e) in cat.events.iter().enumerate() {
             if opts.reconnecting_only && !e.reconnects {
                 counts.not_reconnecting += 1;
+                continue;
+            }
+            if opts.verified_only && !e.verified {
+                counts.unverified += 1;
                 continue;
             }
             if let (Some(species), Some(want)) = (&species_of, &opts.species) {

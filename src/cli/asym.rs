@@ -71,6 +71,9 @@ pub struct AsymArgs {
     /// Keep only events whose saddle relaxes back to their initial minimum.
     #[arg(long)]
     pub reconnecting_only: bool,
+    /// Keep only verified events (one negative eigenvalue, force below the threshold, reconnecting).
+    #[arg(long)]
+    pub verified_only: bool,
     /// Count each distinct event once (same minima and saddle within the tolerances).
     #[arg(long)]
     pub unique: bool,
@@ -181,6 +184,7 @@ pub fn run(a: &AsymArgs) -> anyhow::Result<ExitCode> {
         bin2d: a.bin2d,
         species: a.species.clone(),
         reconnecting_only: a.reconnecting_only,
+        verified_only: a.verified_only,
         unique: a.unique,
         network: NetworkOptions {
             energy_tol: a.energy_tol,

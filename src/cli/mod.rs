@@ -14,6 +14,7 @@ mod neb;
 mod network;
 mod rearrangements;
 mod relax;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -76,6 +77,9 @@ pub enum Command {
     /// NEB barriers of the rearrangements between consecutive MD frames (the paper's Fig. 3).
     #[command(after_help = rearrangements::EXAMPLES)]
     Rearrangements(rearrangements::RearrangementsArgs),
+    /// The quickstart pipeline: ART campaign, statistics, asymmetry + FIE fit, FIE cooling, KMC f.
+    #[command(after_help = run::EXAMPLES)]
+    Run(run::RunArgs),
 }
 
 /// Installs the stderr log subscriber (only `main` does this; the library only emits events).
@@ -115,5 +119,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Asym(a) => asym::run(a),
         Command::Art(a) => art::run(a),
         Command::Catalog(a) => catalog::run(a),
+        Command::Run(a) => run::run(a),
     }
 }
