@@ -26,6 +26,10 @@ use std::collections::HashSet;
 /// Version tag of `asym.json`.
 pub const SCHEMA: &str = "pelx.asym/1";
 
+/// Barriers this far below zero (eV) count as zero in the spectrum fits: a saddle converged
+/// to 0.05 eV/Å can sit a fraction of a meV below a nearly degenerate final minimum.
+pub const BARRIER_ZERO_TOL: f64 = 1e-3;
+
 /// What to compute.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AsymOptions {
@@ -365,8 +369,16 @@ pub fn analyse(set: &CatalogSet, opts: &AsymOptions, provenance: Provenance) -> 
             joint: Histogram2d::new(&fw, &rev, j_fw, j_rev),
         };
         let fits = opts.fit.as_ref().map(|fo| {
-            let (activation, activation_error) = split(fit_fie(&fw, fo), d, "E_A");
-            let (relaxation, relaxation_error) = split(fit_exponential(&rev, fo), d, "E_R");
+            // Barriers within BARRIER_ZERO_TOL below zero are zero within the precision of a
+            // saddle converged to a finite force; the spectra live on E >= 0.
+            let clamp = |v: &[f64]| -> Vec<f64> {
+                v.iter()
+                    .map(|&x| if x < 0.0 && x > -BARRIER_ZERO_TOL { 0.0 } else { x })
+                    .collect()
+            };
+            let (fw_fit, rev_fit) = (clamp(&fw), clamp(&rev));
+            let (activation, activation_error) = split(fit_fie(&fw_fit, fo), d, "E_A");
+            let (relaxation, relaxation_error) = split(fit_exponential(&rev_fit, fo), d, "E_R");
             FilterFits {
                 activation,
                 activation_error,

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Post-processing of an ART campaign into a results folder: catalog statistics, asymmetry
+# tables and figures (verified events; max-displacement filters 0, 1, 1.5, 2.5 Å) with the FIE
+# spectrum fit, the basin network (JSON + GraphML), and KMC what-if f(T) from the catalog's
+# barrier pairs. Regenerate results/campaign-cu56zr44 with:
+#   pelx art configs/Cu56Zr44_2000.extxyz -p potentials/CuZr_mm.eam.fs --sample 2000 total \
+#       --seed 2026 --shard 1/2 --threads 1 -o art.1.jsonl      # and --shard 2/2 -o art.2.jsonl
+#   pelx catalog merge art.1.jsonl art.2.jsonl -o art.jsonl [--force for unfinished shards]
+#   scripts/campaign_results.sh art.jsonl results/campaign-cu56zr44
+set -euo pipefail
+catalog=${1:?catalog}
+out=${2:?output folder}
+pelx=${PELX:-target/release/pelx}
+mkdir -p "$out/figures"
+"$pelx" catalog stats "$catalog" > "$out/stats.json"
+"$pelx" asym "$catalog" --verified-only --min-disp 0,1,1.5,2.5 --fit fie --fie-out "$out/fie-fit.json" \
+    -o "$out/asym.json" --plot "$out/figures" > /dev/null
+"$pelx" network "$catalog" -o "$out/network.json" --graphml "$out/network.graphml" > "$out/network-summary.txt"
+"$pelx" kmc whatif --catalog "$catalog" --min-displacement 0 --temperatures 500,600,700,800 \
+    -o "$out/kmc-whatif.json" > /dev/null
+echo "wrote $out"
