@@ -40,6 +40,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The quickstart pipeline: ART campaign, statistics, asymmetry + FIE fit, FIE cooling, KMC f.
+    #[command(after_help = run::EXAMPLES)]
+    Run(run::RunArgs),
     /// Energy (and forces) of a structure.
     #[command(after_help = energy::EXAMPLES)]
     Energy(energy::EnergyArgs),
@@ -49,37 +52,34 @@ pub enum Command {
     /// Convert a structure between extended XYZ, LAMMPS data and LAMMPS dump.
     #[command(after_help = convert::EXAMPLES)]
     Convert(convert::ConvertArgs),
-    Fie(fie::FieArgs),
-    /// Diffusion decomposition D = D_RW x f of MD trajectories (and Arrhenius fits).
-    #[command(after_help = decompose::EXAMPLES)]
-    Decompose(decompose::DecomposeArgs),
-    /// Basin network of event catalogs: minima as nodes, saddles (both barriers) as edges.
-    #[command(after_help = network::EXAMPLES)]
-    Network(network::NetworkArgs),
-    /// Forward/reverse barrier asymmetry: histograms, statistics, FIE spectrum fits, figures.
-    #[command(after_help = asym::EXAMPLES)]
-    Asym(asym::AsymArgs),
     /// ART nouveau saddle searches around chosen atoms, written to an event catalog.
     #[command(after_help = art::EXAMPLES)]
     Art(art::ArtArgs),
     /// Event catalogs: stats, merge, filter, dedup, extract.
     #[command(after_help = catalog::EXAMPLES)]
     Catalog(catalog::CatalogArgs),
-    /// Speed measurements (pelx and LAMMPS side by side).
-    #[command(after_help = bench::EXAMPLES)]
-    Bench(bench::BenchArgs),
-    /// Kinetic Monte Carlo estimates of the diffusion correlation factor f (lattices, what-if landscapes).
-    #[command(after_help = kmc::EXAMPLES)]
-    Kmc(kmc::KmcArgs),
     /// Climbing-image nudged elastic band between two minima: barriers, energy profile, saddle.
     #[command(after_help = neb::EXAMPLES)]
     Neb(neb::NebArgs),
     /// NEB barriers of the rearrangements between consecutive MD frames (the paper's Fig. 3).
     #[command(after_help = rearrangements::EXAMPLES)]
     Rearrangements(rearrangements::RearrangementsArgs),
-    /// The quickstart pipeline: ART campaign, statistics, asymmetry + FIE fit, FIE cooling, KMC f.
-    #[command(after_help = run::EXAMPLES)]
-    Run(run::RunArgs),
+    /// Basin network of event catalogs: minima as nodes, saddles (both barriers) as edges.
+    #[command(after_help = network::EXAMPLES)]
+    Network(network::NetworkArgs),
+    /// Forward/reverse barrier asymmetry: histograms, statistics, FIE spectrum fits, figures.
+    #[command(after_help = asym::EXAMPLES)]
+    Asym(asym::AsymArgs),
+    Fie(fie::FieArgs),
+    /// Kinetic Monte Carlo estimates of the diffusion correlation factor f (lattices, what-if landscapes).
+    #[command(after_help = kmc::EXAMPLES)]
+    Kmc(kmc::KmcArgs),
+    /// Diffusion decomposition D = D_RW x f of MD trajectories (and Arrhenius fits).
+    #[command(after_help = decompose::EXAMPLES)]
+    Decompose(decompose::DecomposeArgs),
+    /// Speed measurements (pelx and LAMMPS side by side).
+    #[command(after_help = bench::EXAMPLES)]
+    Bench(bench::BenchArgs),
 }
 
 /// Installs the stderr log subscriber (only `main` does this; the library only emits events).
