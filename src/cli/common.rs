@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use clap::Args;
+use pelx::minimize::MinimizerKind;
 use pelx::potential::ForceField;
 use pelx::structure::io::{read_structure, Format, ReadOptions};
 use pelx::structure::Structure;
@@ -79,4 +80,51 @@ pub fn emit_json<T: Serialize>(value: &T, out: Option<&Path>) -> anyhow::Result<
         }
     }
     Ok(())
+}
+
+/// How trajectory frames are quenched to inherent structures (`pelx decompose --quench`,
+/// `pelx rearrangements --quench`), and where the quenched frames are cached.
+#[derive(Debug, Clone, Args)]
+pub struct QuenchOpts {
+    /// Minimizer of the quench.
+    #[arg(long, value_enum, default_value_t = MinimizerKind::Cg)]
+    pub quench_method: MinimizerKind,
+    /// Convergence of the quench: largest per-atom force, eV/Å.
+    #[arg(long, default_value_t = 0.01, value_name = "eV/Å")]
+    pub quench_fmax: f64,
+    /// Largest number of minimizer iterations per frame.
+    #[arg(long, default_value_t = 10_000)]
+    pub quench_max_iterations: u64,
+    /// Directory of the quench cache [default: <TRAJ>.pelx-quench/ beside the trajectory].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
+    /// Do not read or write the quench cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl QuenchOpts {
+    /// The quench of the library (`pelx::diffusion::QuenchSpec`) with force field `ff` loaded
+    /// from `files`.
+    pub fn spec(&self, ff: Arc<dyn ForceField>, files: Vec<PathBuf>) -> anyhow::Result<pelx::diffusion::QuenchSpec> {
+        use pelx::diffusion::{CachePolicy, QuenchSpec};
+        let options = pelx::minimize::MinimizeOptions {
+            fmax: self.quench_fmax,
+            max_iterations: self.quench_max_iterations,
+            ..Default::default()
+        };
+        options.validate()?;
+        Ok(QuenchSpec {
+            force_field: ff,
+            potential_files: files,
+            method: self.quench_method,
+            options,
+            skin: pelx::potential::DEFAULT_SKIN,
+            cache: match (&self.cache_dir, self.no_cache) {
+                (_, true) => CachePolicy::Off,
+                (Some(d), false) => CachePolicy::Dir(d.clone()),
+                (None, false) => CachePolicy::BesideTrajectory,
+            },
+        })
+    }
 }

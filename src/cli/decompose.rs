@@ -1,14 +1,13 @@
 //! `pelx decompose`: D = D_RW x f from MD trajectories (one, or several temperatures with
 //! `--arrhenius`). Parsing and printing only; the analysis is `pelx::diffusion`.
 
-use super::common::{emit_json, StructureOpts};
+use super::common::{emit_json, QuenchOpts, StructureOpts};
 use anyhow::{bail, Context};
 use clap::Args;
 use pelx::diffusion::{
-    arrhenius_report, decompose_trajectory, plot, Axis, CachePolicy, DecomposeOptions, Decomposition, Geometry,
-    QuenchSpec, TrajectoryOptions, Unwrap, TABLE_S1_THRESHOLDS,
+    arrhenius_report, decompose_trajectory, plot, Axis, DecomposeOptions, Decomposition, Geometry, TrajectoryOptions,
+    Unwrap, TABLE_S1_THRESHOLDS,
 };
-use pelx::minimize::{MinimizeOptions, MinimizerKind};
 use pelx::provenance::{InputFile, Provenance, VERSION};
 use pelx::structure::io::ReadOptions;
 use serde::Serialize;
@@ -94,21 +93,8 @@ pub struct DecomposeArgs {
     /// repeat for several funcfl files.
     #[arg(long, value_name = "POTENTIAL")]
     pub quench: Option<Vec<PathBuf>>,
-    /// Minimizer of the quench.
-    #[arg(long, value_enum, default_value_t = MinimizerKind::Cg)]
-    pub quench_method: MinimizerKind,
-    /// Convergence of the quench: largest per-atom force, eV/Å.
-    #[arg(long, default_value_t = 0.01, value_name = "eV/Å")]
-    pub quench_fmax: f64,
-    /// Largest number of minimizer iterations per frame.
-    #[arg(long, default_value_t = 10_000)]
-    pub quench_max_iterations: u64,
-    /// Directory of the quench cache [default: <TRAJ>.pelx-quench/ beside the trajectory].
-    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
-    pub cache_dir: Option<PathBuf>,
-    /// Do not read or write the quench cache.
-    #[arg(long)]
-    pub no_cache: bool,
+    #[command(flatten)]
+    pub quench_opts: QuenchOpts,
     /// Arrhenius analysis of several trajectories (one per temperature).
     #[arg(long, requires = "temperatures")]
     pub arrhenius: bool,
@@ -235,24 +221,7 @@ pub fn run(a: &DecomposeArgs) -> anyhow::Result<ExitCode> {
         Some(files) => {
             let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
             let ff = pelx::potential::load(&paths)?;
-            let options = MinimizeOptions {
-                fmax: a.quench_fmax,
-                max_iterations: a.quench_max_iterations,
-                ..Default::default()
-            };
-            options.validate()?;
-            Some(QuenchSpec {
-                force_field: ff,
-                potential_files: files.clone(),
-                method: a.quench_method,
-                options,
-                skin: pelx::potential::DEFAULT_SKIN,
-                cache: match (&a.cache_dir, a.no_cache) {
-                    (_, true) => CachePolicy::Off,
-                    (Some(d), false) => CachePolicy::Dir(d.clone()),
-                    (None, false) => CachePolicy::BesideTrajectory,
-                },
-            })
+            Some(a.quench_opts.spec(ff, files.clone())?)
         }
         None => None,
     };

@@ -2,11 +2,10 @@
 //! consecutive frames of an MD trajectory (parsing and printing only; the work is in
 //! `pelx::rearrange`).
 
-use super::common::{PotentialOpts, StructureOpts};
+use super::common::{PotentialOpts, QuenchOpts, StructureOpts};
 use anyhow::bail;
 use clap::Args;
-use pelx::diffusion::{CachePolicy, QuenchSpec, TrajectoryOptions, Unwrap};
-use pelx::minimize::{MinimizeOptions, MinimizerKind};
+use pelx::diffusion::{TrajectoryOptions, Unwrap};
 use pelx::provenance::{file_sha256, Provenance};
 use pelx::rearrange::{
     find_pairs, first_spacing, run as run_analysis, run_info, sample_pairs, Line, OutputMode, RearrangeOptions,
@@ -69,21 +68,8 @@ pub struct RearrangementsArgs {
     /// Minimize every frame first (inherent structures), with the --potential; cached.
     #[arg(long)]
     pub quench: bool,
-    /// Minimizer of the quench.
-    #[arg(long, value_enum, default_value_t = MinimizerKind::Cg)]
-    pub quench_method: MinimizerKind,
-    /// Convergence of the quench: largest per-atom force, eV/Å.
-    #[arg(long, default_value_t = 0.01, value_name = "eV/Å")]
-    pub quench_fmax: f64,
-    /// Largest number of minimizer iterations per frame.
-    #[arg(long, default_value_t = 10_000)]
-    pub quench_max_iterations: u64,
-    /// Directory of the quench cache [default: <TRAJ>.pelx-quench/ beside the trajectory].
-    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
-    pub cache_dir: Option<PathBuf>,
-    /// Do not read or write the quench cache.
-    #[arg(long)]
-    pub no_cache: bool,
+    #[command(flatten)]
+    pub quench_opts: QuenchOpts,
     /// Intermediate images of each band.
     #[arg(long, default_value_t = 7)]
     pub images: usize,
@@ -144,24 +130,7 @@ pub fn run(a: &RearrangementsArgs) -> anyhow::Result<ExitCode> {
     };
     let ff = a.potential.load()?;
     let quench = if a.quench {
-        let options = MinimizeOptions {
-            fmax: a.quench_fmax,
-            max_iterations: a.quench_max_iterations,
-            ..Default::default()
-        };
-        options.validate()?;
-        Some(QuenchSpec {
-            force_field: ff.clone(),
-            potential_files: a.potential.files.clone(),
-            method: a.quench_method,
-            options,
-            skin: pelx::potential::DEFAULT_SKIN,
-            cache: match (&a.cache_dir, a.no_cache) {
-                (_, true) => CachePolicy::Off,
-                (Some(d), false) => CachePolicy::Dir(d.clone()),
-                (None, false) => CachePolicy::BesideTrajectory,
-            },
-        })
+        Some(a.quench_opts.spec(ff.clone(), a.potential.files.clone())?)
     } else {
         None
     };
