@@ -134,26 +134,10 @@ impl Default for ActivationConfig {
     }
 }
 
-/// How the search converges onto the saddle once the lowest eigenvalue is negative.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConvergenceMethod {
-    /// ART nouveau's scheme: a Newton step along the lowest mode, then a few FIRE steps on
-    /// the perpendicular force (Machado-Charry et al. 2011).
-    Newton,
-    /// Min-mode following: FIRE on the whole force with its component along the lowest mode
-    /// inverted, F - 2 (F.v) v, every coordinate moving at once (the effective force of the
-    /// dimer method, Henkelman & Jónsson, JCP 111, 7010 (1999)). While the curvature is
-    /// positive again only the inverted parallel component acts, -(F.v) v.
-    Mmf,
-}
-
 /// Converging onto the saddle along the lowest mode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConvergenceConfig {
-    /// Newton steps with perpendicular relaxation, or min-mode following.
-    pub method: ConvergenceMethod,
     /// The saddle is converged when the largest per-atom force is below this, eV/Å.
     pub fmax: f64,
     /// Largest step along the mode, Å.
@@ -185,7 +169,6 @@ pub struct ConvergenceConfig {
 impl Default for ConvergenceConfig {
     fn default() -> Self {
         ConvergenceConfig {
-            method: ConvergenceMethod::Newton,
             fmax: 0.05,
             max_step: 0.2,
             lambda_floor: 0.5,
@@ -766,8 +749,6 @@ fn run_search(
     let mut mode: Option<(f64, Vec<f64>)> = None;
     let mut saddle_regime = false;
     let (mut pushes, mut iters, mut relapses) = (0usize, 0usize, 0usize);
-    let mut mmf_fire = new_fire();
-    let mut mmf_negative = true;
     loop {
         if saddle_regime || pushes >= act.lanczos_after {
             let start = mode.as_ref().map_or(&p, |m| &m.1).clone();
@@ -791,21 +772,7 @@ fn run_search(
             mode = Some((lz.eigenvalue, v));
         }
         let lambda = mode.as_ref().map_or(f64::INFINITY, |m| m.0);
-        let mmf = conv.method == ConvergenceMethod::Mmf;
-        if saddle_regime && mmf && lambda < 0.0 {
-            relapses = 0;
-        }
-        if saddle_regime && mmf && lambda >= 0.0 {
-            // Min-mode following keeps climbing along the mode until the curvature turns
-            // negative again; `max_mode_lost` consecutive positive curvatures end the search.
-            relapses += 1;
-            if relapses > conv.max_mode_lost {
-                return Err(Stop::Fail(
-                    FailureReason::ModeLost,
-                    format!("eigenvalue {lambda:.4} eV/Å^2 after {iters} iterations ({relapses} in a row)"),
-                ));
-            }
-        } else if saddle_regime && lambda >= 0.0 {
+        if saddle_regime && lambda >= 0.0 {
             relapses += 1;
             if relapses > conv.max_mode_lost {
                 return Err(Stop::Fail(
@@ -851,24 +818,6 @@ fn run_search(
                 ));
             }
             let fpar = dot(&f, v);
-            if mmf {
-                let mut feff = f.clone();
-                if lambda < 0.0 {
-                    axpy(&mut feff, -2.0 * fpar, v);
-                } else {
-                    feff.iter_mut().zip(v.iter()).for_each(|(a, b)| *a = -fpar * b);
-                }
-                proj.apply(&mut feff);
-                if (lambda < 0.0) != mmf_negative {
-                    mmf_fire.reset();
-                    mmf_negative = lambda < 0.0;
-                }
-                mmf_fire.step(&mut x, &feff);
-                pes.phase = Phase::Convergence;
-                e = pes.eval(&x, &mut f)?;
-                iters += 1;
-                continue;
-            }
             let step = conv.max_step.min(fpar.abs() / lambda.abs().max(conv.lambda_floor));
             axpy(&mut x, -fpar.signum() * step, v);
             pes.phase = Phase::Convergence;
