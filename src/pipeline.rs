@@ -15,9 +15,9 @@ use crate::analysis::fit::FitOptions;
 use crate::catalog::dedup::DedupOptions;
 use crate::catalog::stats::catalog_stats;
 use crate::catalog::{Catalog, RunRecord, SCHEMA};
+use crate::fie::anchor::anchored_model;
 use crate::fie::fit::FieSpectrumFit;
-use crate::fie::func::Func1D;
-use crate::fie::model::{FieConfig, FieModel};
+use crate::fie::model::FieConfig;
 use crate::fie::output::{write_json, write_trajectories_csv, RunOutput};
 use crate::fie::plot::plot_run;
 use crate::fie::protocol::{run_file, ProtocolFile};
@@ -631,111 +631,6 @@ fn figure_description(name: &str) -> String {
     }
 }
 
-/// `func` times `k` (for W, a weight).
-fn scaled(func: &Func1D, k: f64) -> Func1D {
-    match func.clone() {
-        Func1D::Constant { value } => Func1D::Constant { value: value * k },
-        Func1D::Linear { value, slope, x0 } => Func1D::Linear {
-            value: value * k,
-            slope: slope * k,
-            x0,
-        },
-        Func1D::Exponential {
-            base,
-            amplitude,
-            x0,
-            scale,
-        } => Func1D::Exponential {
-            base: base * k,
-            amplitude: amplitude * k,
-            x0,
-            scale,
-        },
-        Func1D::Logistic { low, high, x0, width } => Func1D::Logistic {
-            low: low * k,
-            high: high * k,
-            x0,
-            width,
-        },
-        Func1D::Tabulated {
-            x,
-            y,
-            interpolation,
-            extrapolation,
-        } => Func1D::Tabulated {
-            x,
-            y: y.iter().map(|v| v * k).collect(),
-            interpolation,
-            extrapolation,
-        },
-    }
-}
-
-/// `func` plus `d` (for m, an energy).
-fn shifted(func: &Func1D, d: f64) -> Func1D {
-    match func.clone() {
-        Func1D::Constant { value } => Func1D::Constant { value: value + d },
-        Func1D::Linear { value, slope, x0 } => Func1D::Linear {
-            value: value + d,
-            slope,
-            x0,
-        },
-        Func1D::Exponential {
-            base,
-            amplitude,
-            x0,
-            scale,
-        } => Func1D::Exponential {
-            base: base + d,
-            amplitude,
-            x0,
-            scale,
-        },
-        Func1D::Logistic { low, high, x0, width } => Func1D::Logistic {
-            low: low + d,
-            high: high + d,
-            x0,
-            width,
-        },
-        Func1D::Tabulated {
-            x,
-            y,
-            interpolation,
-            extrapolation,
-        } => Func1D::Tabulated {
-            x,
-            y: y.iter().map(|v| v + d).collect(),
-            interpolation,
-            extrapolation,
-        },
-    }
-}
-
-/// The FIE model of one sample: the base set with e_A, s, e_R replaced by the sample's fitted
-/// values, W(E_IS) scaled and m(E_IS) shifted so that at `anchor_e_is` they equal the fitted W
-/// and m. One sample fixes W and m at one E_IS only; their E_IS dependence stays the base set's
-/// (FIE Fig. 2c needs several samples: `pelx fie regress`).
-pub fn anchored_model(base: &FieConfig, fit: &FieSpectrumFit, anchor_e_is: f64) -> Result<FieModel> {
-    let mut c = base.clone();
-    let w0 = base.spectrum.w.eval(anchor_e_is);
-    if w0.is_nan() || w0 <= 0.0 {
-        return Err(Error::invalid(format!(
-            "the base W({anchor_e_is}) = {w0} is not positive: cannot scale it to the fit"
-        )));
-    }
-    c.spectrum.w = scaled(&base.spectrum.w, fit.w / w0);
-    c.spectrum.m = shifted(&base.spectrum.m, fit.m - base.spectrum.m.eval(anchor_e_is));
-    c.spectrum.e_a = fit.e_a;
-    c.spectrum.s = fit.s;
-    c.spectrum.e_r = fit.e_r;
-    c.name = format!("{} (spectrum of {})", base.name, fit.sample);
-    c.description = format!(
-        "{}; W and m anchored at E_IS = {anchor_e_is} eV/atom on the fit of '{}' (W = {:.4}, m = {:.4} eV, e_A = {:.4}, s = {:.4}, e_R = {:.4} eV)",
-        base.name, fit.sample, fit.w, fit.m, fit.e_a, fit.s, fit.e_r
-    );
-    FieModel::new(c)
-}
-
 /// The FIE step: the anchored model, its configuration, and the cooling curves of the protocol.
 fn fie_step(cfg: &RunConfig, out: &Path, fit: &FieSpectrumFit, ix: &mut Index) -> Result<String> {
     let base = FieConfig::from_file(&cfg.fie.base_config)?;
@@ -748,9 +643,15 @@ fn fie_step(cfg: &RunConfig, out: &Path, fit: &FieSpectrumFit, ix: &mut Index) -
         &model_path,
         "FIE model configuration built from the spectrum fit (pelx fie ... --config reads it)",
     );
-    let file = ProtocolFile::from_file(&cfg.fie.protocol)?;
+    let mut file = ProtocolFile::from_file(&cfg.fie.protocol)?;
     let solver = model.config().solver;
     let line = model.equilibrium_line()?;
+    // One sample's model can have its liquid line leave the base set's E_IS domain below the
+    // protocol's start temperature: cool from the highest temperature where the line exists.
+    let notes = file.clip_starts_to_line(&line);
+    for n in &notes {
+        tracing::warn!("{n}");
+    }
     let trajs = run_file(&model, &file, &solver)?;
     let svg = dir.join("cooling.svg");
     plot_run(&svg, &model, &line, &trajs, &model.config().name)?;
@@ -776,6 +677,9 @@ fn fie_step(cfg: &RunConfig, out: &Path, fit: &FieSpectrumFit, ix: &mut Index) -
         .map(|t| serde_json::json!({"protocol": t.name, "final_e_is": t.last().e_is}))
         .collect();
     ix.headline.insert("fie_t_c".into(), serde_json::json!(line.t_c));
+    if !notes.is_empty() {
+        ix.headline.insert("fie_start_notes".into(), serde_json::json!(notes));
+    }
     ix.headline
         .insert("fie_cooling".into(), serde_json::Value::Array(finals));
     Ok(format!(
@@ -885,35 +789,5 @@ mod tests {
         assert!(RunConfig::from_toml(&format!("{base}[asym]\nfit_filter = 0.7\n")).is_err());
         assert!(RunConfig::from_toml(&format!("{base}colour = 1\n")).is_err());
         assert!(RunConfig::from_toml(&base.replace("4 total", "four")).is_err());
-    }
-
-    #[test]
-    fn anchored_model_matches_the_fit_at_the_anchor() {
-        let base = FieConfig::from_file(Path::new("configs/fie-cu56zr44.toml")).unwrap();
-        let fit = FieSpectrumFit {
-            schema: crate::fie::fit::SPECTRUM_FIT_SCHEMA.into(),
-            sample: "x".into(),
-            e_is: -4.9,
-            w: 0.2,
-            m: 1.3,
-            e_a: 0.5,
-            s: 0.49,
-            e_r: 0.3,
-            fixed: vec![],
-            uncertainties: Default::default(),
-            n_events: 100,
-            log_likelihood: None,
-            provenance: None,
-        };
-        let m = anchored_model(&base, &fit, -4.6797).unwrap();
-        assert!((m.w(-4.6797).unwrap() - 0.2).abs() < 1e-12);
-        assert!((m.m(-4.6797).unwrap() - 1.3).abs() < 1e-12);
-        assert_eq!(m.config().spectrum.e_r, 0.3);
-        // The E_IS dependence is the base's: W ratio and m difference between two E_IS kept.
-        let b = FieModel::new(base).unwrap();
-        let r = m.w(-4.64).unwrap() / m.w(-4.72).unwrap();
-        assert!((r - b.w(-4.64).unwrap() / b.w(-4.72).unwrap()).abs() < 1e-12);
-        let d = m.m(-4.64).unwrap() - m.m(-4.72).unwrap();
-        assert!((d - (b.m(-4.64).unwrap() - b.m(-4.72).unwrap())).abs() < 1e-12);
     }
 }

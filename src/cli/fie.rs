@@ -2,6 +2,7 @@
 //! physics lives in `pelx::fie`).
 
 use anyhow::{bail, Context, Result};
+use pelx::fie::anchor::anchored_model;
 use pelx::fie::equilibrium::EquilibriumLine;
 use pelx::fie::fit::{fit_line, read_line_csv, regress_spectra, FieSpectrumFit, RegressForm};
 use pelx::fie::model::{FieConfig, FieModel};
@@ -37,6 +38,7 @@ pub enum FieCommand {
     Run(RunArgs),
     FitLine(FitLineArgs),
     Regress(RegressArgs),
+    Anchor(AnchorArgs),
 }
 
 /// Equilibrium line E_IS*(T) (Delta = 0) and critical temperature T_c.
@@ -108,6 +110,10 @@ pub struct RunArgs {
     /// Override solver.max_temperature_step (K per step on ramps).
     #[arg(long)]
     pub max_temperature_step: Option<f64>,
+    /// Start protocols that begin on the equilibrium line above its highest temperature inside
+    /// the E_IS domain at that temperature instead of failing (useful for one sample's model).
+    #[arg(long)]
+    pub clip_start: bool,
 }
 
 /// The inverse strategy: fit W and m parameters so that Delta = 0 passes through a given line.
@@ -168,6 +174,34 @@ pub struct RegressArgs {
     pub output: Option<PathBuf>,
 }
 
+/// Build the model of one sample: the base set's W(E_IS) and m(E_IS) moved onto its spectrum fit.
+#[derive(clap::Args, Debug)]
+#[command(
+    long_about = "Build the FIE model of one sample from its spectrum fit (what `pelx asym --fit fie \
+--fie-out FIT.json` writes): e_A, s and e_R become the fitted values, m(E_IS) is shifted and the odds \
+W/(1-W) of W(E_IS) scaled so that at --anchor-e-is they equal the fitted m and W; the rest (E_IS \
+dependence, rate, domain, solver) is the base configuration's. This is the model `pelx run` builds \
+in its FIE step.",
+    after_help = "Example:\n  pelx fie anchor --fit results/campaign-cu56zr44/fie-fit.json \
+--base configs/fie-cu56zr44.toml -o model.toml\n  \
+pelx fie run --config model.toml --protocol configs/fie-protocol-fig3-cooling.toml --plot figures"
+)]
+pub struct AnchorArgs {
+    /// Spectrum fit of the sample (pelx.fie-spectrum/1 JSON).
+    #[arg(long)]
+    pub fit: PathBuf,
+    /// Base FIE configuration giving the E_IS dependence, rate, domain and solver (TOML).
+    #[arg(long)]
+    pub base: PathBuf,
+    /// E_IS where W and m take the fitted values, eV/atom [default: the fit's own e_is, the
+    /// sample's inherent-structure energy per atom].
+    #[arg(long, allow_hyphen_values = true)]
+    pub anchor_e_is: Option<f64>,
+    /// Write the model configuration (TOML) here.
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
 /// Run a `pelx fie` subcommand.
 pub fn run(args: &FieArgs) -> Result<()> {
     match &args.command {
@@ -176,6 +210,7 @@ pub fn run(args: &FieArgs) -> Result<()> {
         FieCommand::Run(a) => run_protocols(a),
         FieCommand::FitLine(a) => fit(a),
         FieCommand::Regress(a) => regress(a),
+        FieCommand::Anchor(a) => anchor(a),
     }
 }
 
@@ -243,7 +278,7 @@ fn map(a: &MapArgs) -> Result<()> {
 
 fn run_protocols(a: &RunArgs) -> Result<()> {
     let model = load(&a.config)?;
-    let file = ProtocolFile::from_file(&a.protocol)?;
+    let mut file = ProtocolFile::from_file(&a.protocol)?;
     let mut solver = model.config().solver;
     if let Some(v) = a.atol {
         solver.atol = v;
@@ -256,6 +291,11 @@ fn run_protocols(a: &RunArgs) -> Result<()> {
     cfg.solver = solver;
     let model = FieModel::new(cfg).context("solver overrides")?;
     let line = model.equilibrium_line()?;
+    if a.clip_start {
+        for note in file.clip_starts_to_line(&line) {
+            eprintln!("{note}");
+        }
+    }
     let trajs = run_file(&model, &file, &solver)?;
     for t in &trajs {
         let s = t.last();
@@ -381,5 +421,30 @@ fn regress(a: &RegressArgs) -> Result<()> {
     }
     let prov = Provenance::new(&inputs)?;
     write_json(a.output.as_deref(), &RegressOutput::new(prov, &fits, r, config))?;
+    Ok(())
+}
+
+fn anchor(a: &AnchorArgs) -> Result<()> {
+    let fit = FieSpectrumFit::from_file(&a.fit)?;
+    let base = FieConfig::from_file(&a.base)?;
+    let e = a.anchor_e_is.unwrap_or(fit.e_is);
+    let model = anchored_model(&base, &fit, e)?;
+    let prov = Provenance::new(&[a.fit.as_path(), a.base.as_path()])?;
+    let mut text = format!(
+        "# FIE model of one sample, written by pelx {} (`{}`)\n",
+        prov.pelx_version,
+        prov.command.join(" ")
+    );
+    for input in &prov.inputs {
+        text.push_str(&format!("# input {} sha256 {}\n", input.path, input.sha256));
+    }
+    text.push_str(&model.config().to_toml()?);
+    std::fs::write(&a.output, text).with_context(|| format!("writing {}", a.output.display()))?;
+    eprintln!(
+        "W({e}) = {:.4}, m({e}) = {:.4} eV; wrote {}",
+        model.w(e)?,
+        model.m(e)?,
+        a.output.display(),
+    );
     Ok(())
 }

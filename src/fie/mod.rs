@@ -14,6 +14,7 @@
 //!
 //! | module | what lives there |
 //! |---|---|
+//! | [`anchor`] | the model of one sample: the base set's W(E_IS) and m(E_IS) moved onto its spectrum fit |
 //! | [`func`] | configurable functions W(E_IS), m(E_IS), S(E_IS)/k_B, S(T)/k_B: constant, linear, exponential, logistic, tabulated |
 //! | [`model`] | the TOML configuration ([`model::FieConfig`]) and [`model::FieModel`]: P(E_A), Z, Ebar_A, Delta, nu, dE_IS/dt |
 //! | [`quad`] | adaptive Gauss-Kronrod quadrature; the M2 integral in log space to 1e-12 relative |
@@ -52,6 +53,7 @@
 //! assert!((model.ebar_a(-4.7, 760.0).unwrap() - closed).abs() < 1e-14);
 //! ```
 
+pub mod anchor;
 pub mod equilibrium;
 pub mod fit;
 pub mod func;

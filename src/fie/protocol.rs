@@ -23,6 +23,7 @@
 //!
 //! Ramps go up or down according to `to`; `rate` is always the magnitude |dT/dt|.
 
+use super::equilibrium::EquilibriumLine;
 use super::model::{check_temperature, FieModel, SolverConfig};
 use super::numeric::brent;
 use super::ode::{integrate, OdeOptions, OdeStats, ScalarOde, Step};
@@ -135,6 +136,54 @@ impl Piece {
 }
 
 impl ProtocolFile {
+    /// Moves the start of every protocol that starts on the equilibrium line above the line's
+    /// highest temperature inside the model's domain (where it would fail) down onto the line's
+    /// smooth part: coming down from the top, the first line point whose step is no steeper
+    /// than `STEEP_FACTOR` times the line's median slope (a line leaving the domain usually turns
+    /// nearly vertical first, a stiff and meaningless start). Lets a model whose line leaves the E_IS
+    /// domain early (one sample's spectrum fit, `pelx run`) still be cooled from its liquid.
+    /// Returns one note per protocol moved.
+    pub fn clip_starts_to_line(&mut self, line: &EquilibriumLine) -> Vec<String> {
+        const STEEP_FACTOR: f64 = 5.0;
+        let pts = &line.line;
+        let Some(t_max) = pts.iter().map(|p| p[0]).reduce(f64::max) else {
+            return Vec::new();
+        };
+        let slopes: Vec<f64> = pts
+            .windows(2)
+            .filter(|w| w[1][0] > w[0][0])
+            .map(|w| ((w[1][1] - w[0][1]) / (w[1][0] - w[0][0])).abs())
+            .collect();
+        let mut sorted = slopes.clone();
+        sorted.sort_by(f64::total_cmp);
+        let t_top = match sorted.get(sorted.len() / 2) {
+            Some(&median) => pts
+                .windows(2)
+                .filter(|w| w[1][0] > w[0][0])
+                .zip(&slopes)
+                .filter(|(_, &s)| s <= STEEP_FACTOR * median)
+                .last()
+                .map_or(t_max, |(w, _)| w[0][0]),
+            None => t_max,
+        };
+        let mut notes = Vec::new();
+        for p in &mut self.protocol {
+            let on_line = matches!(&p.e_is_start, Some(StartEnergy::Keyword(k)) if k == "equilibrium");
+            if let (true, Some(t)) = (on_line, p.t_start) {
+                if t > t_max {
+                    notes.push(format!(
+                        "protocol '{}': the equilibrium line leaves the E_IS domain at {t_max:.1} K, \
+                         below the start {t} K; start moved to {t_top:.1} K, the top of the line's \
+                         smooth part",
+                        p.name
+                    ));
+                    p.t_start = Some(t_top);
+                }
+            }
+        }
+        notes
+    }
+
     /// Read and check a protocol file.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -809,5 +858,41 @@ pub(crate) mod tests {
             err.to_string().contains("no equilibrium E_IS at t_start = 500 K"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn starts_above_a_line_that_leaves_the_domain_move_to_its_smooth_part() {
+        let mut file: ProtocolFile = toml::from_str(
+            "[[protocol]]\nname = 'cool'\nt_start = 1600.0\ne_is_start = 'equilibrium'\n\
+             segments = [{ type = 'ramp', to = 300.0, rate = 1e10 }]\n\
+             [[protocol]]\nname = 'fixed'\nt_start = 1600.0\ne_is_start = -4.7\n\
+             segments = [{ type = 'ramp', to = 300.0, rate = 1e10 }]\n",
+        )
+        .unwrap();
+        // Slope 1e-4 eV/atom/K from 800 to 1200 K (steps of 50 K), then 100 times steeper.
+        let mut pts: Vec<[f64; 2]> = (0..=8)
+            .map(|k| [800.0 + 50.0 * k as f64, -4.75 + 5e-3 * k as f64])
+            .collect();
+        pts.push([1210.0, -4.71 + 0.1]);
+        pts.push([1220.0, -4.71 + 0.2]);
+        let line = EquilibriumLine {
+            t_c: Some(800.0),
+            line: pts.clone(),
+            warnings: vec![],
+        };
+        let notes = file.clip_starts_to_line(&line);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        // The last smooth step is 1150 -> 1200 K; its lower end is the new start.
+        assert_eq!(file.protocol[0].t_start, Some(1150.0));
+        assert_eq!(
+            file.protocol[1].t_start,
+            Some(1600.0),
+            "a fixed E_IS start is left alone"
+        );
+        // A start below the line's top is left alone.
+        let mut inside = file.clone();
+        inside.protocol[0].t_start = Some(1000.0);
+        assert!(inside.clip_starts_to_line(&line).is_empty());
+        assert_eq!(inside.protocol[0].t_start, Some(1000.0));
     }
 }
