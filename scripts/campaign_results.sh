@@ -16,6 +16,11 @@ mkdir -p "$out/figures"
 "$pelx" asym "$catalog" --verified-only --min-disp 0,1,1.5,2.5 --fit fie --fie-out "$out/fie-fit.json" \
     -o "$out/asym.json" --plot "$out/figures" > /dev/null
 "$pelx" network "$catalog" -o "$out/network.json" --graphml "$out/network.graphml" > "$out/network-summary.txt"
+# FIE model of this sample (the base set's E_IS dependence moved onto the fit at the sample's
+# E_IS) and its cooling curves after FIE Fig. 3.
+"$pelx" fie anchor --fit "$out/fie-fit.json" --base configs/fie-cu56zr44.toml -o "$out/fie-model.toml"
+"$pelx" fie run --config "$out/fie-model.toml" --protocol configs/fie-protocol-fig3-cooling.toml \
+    --clip-start -o "$out/fie-cooling.json" --plot "$out/figures" 2> "$out/fie-cooling.log"
 "$pelx" kmc whatif --catalog "$catalog" --min-displacement 0 --temperatures 500,600,700,800 \
-    -o "$out/kmc-whatif.json" > /dev/null
+    --walkers 64 --hops 65536 -o "$out/kmc-whatif.json" --svg "$out/figures/kmc" > /dev/null
 echo "wrote $out"
