@@ -21,6 +21,6 @@ mkdir -p "$out/figures"
 "$pelx" fie anchor --fit "$out/fie-fit.json" --base configs/fie-cu56zr44.toml -o "$out/fie-model.toml"
 "$pelx" fie run --config "$out/fie-model.toml" --protocol configs/fie-protocol-fig3-cooling.toml \
     --clip-start -o "$out/fie-cooling.json" --plot "$out/figures" 2> "$out/fie-cooling.log"
-"$pelx" kmc whatif --catalog "$catalog" --min-displacement 0 --temperatures 500,600,700,800 \
-    --walkers 64 --hops 65536 -o "$out/kmc-whatif.json" --svg "$out/figures/kmc" > /dev/null
+"$pelx" kmc whatif --catalog "$catalog" --min-displacement 0 --temperatures 500,550,600,650,700,750,800 \
+    --walkers 512 --hops 65536 -o "$out/kmc-whatif.json" --svg "$out/figures/kmc" > /dev/null
 echo "wrote $out"
