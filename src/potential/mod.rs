@@ -150,10 +150,20 @@ impl Calculator {
         self.ws.local = local;
         self
     }
+    /// Switches local evaluation on or off in place (see [`Calculator::with_local`]).
+    pub fn set_local(&mut self, local: bool) {
+        self.ws.local = local;
+    }
+    /// Whether local evaluation is on.
+    pub fn is_local(&self) -> bool {
+        self.ws.local
+    }
     /// Forgets cached state so that the next call is a full evaluation (use at the start and
     /// end of a search to keep reported energies exact to the last digit).
     pub fn reset_local(&mut self) {
-        self.ws.eam_local = None;
+        if let Some(st) = self.ws.eam_local.as_mut() {
+            st.invalidate();
+        }
     }
     /// Calls that were evaluated locally so far (the rest were full evaluations).
     pub fn local_calls(&self) -> u64 {

@@ -22,8 +22,12 @@ const LOCAL_MAX_FRACTION: f64 = 1.0 / 16.0;
 /// The state kept between calls.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LocalState {
+    /// Whether the state may serve a local call (false after [`LocalState::invalidate`]).
+    valid: bool,
     /// Build count of the neighbour list this state belongs to.
     builds: u64,
+    /// Build count of the neighbour list the full list below was made from (0: none yet).
+    list_builds: u64,
     types: Vec<usize>,
     positions: Vec<[f64; 3]>,
     rho: Vec<f64>,
@@ -43,6 +47,12 @@ pub(crate) struct LocalState {
 }
 
 impl LocalState {
+    /// Makes the next call a full evaluation, keeping the buffers (and the full list, which
+    /// only depends on the Verlet list) for reuse.
+    pub(crate) fn invalidate(&mut self) {
+        self.valid = false;
+    }
+
     fn next_stamp(&mut self) -> u32 {
         if self.stamp == u32::MAX {
             self.mark.iter_mut().for_each(|m| *m = 0);
@@ -110,7 +120,7 @@ impl Eam {
         let usable = ws
             .eam_local
             .as_ref()
-            .is_some_and(|st| st.builds == builds && types_match(st));
+            .is_some_and(|st| st.valid && st.builds == builds && types_match(st));
         let moved: Vec<usize> = match (&ws.eam_local, usable) {
             (Some(st), true) => (0..n).filter(|&i| st.positions[i] != s.positions[i]).collect(),
             _ => Vec::new(),
@@ -149,6 +159,7 @@ impl Eam {
         if let Some(pa) = per_atom {
             pa.copy_from_slice(&st.e_atom);
         }
+        st.valid = true;
         st.builds = builds;
         st.types.clear();
         st.types.extend(s.types.iter().map(|t| species_map[*t]));
@@ -158,11 +169,16 @@ impl Eam {
         st.fp.clone_from(&ws.per_atom[1]);
         st.forces.clear();
         st.forces.extend_from_slice(forces);
-        st.mark.clear();
-        st.mark.resize(n, 0);
-        st.stamp = 0;
-        let (starts, entries, shifts) = ws.nlist.as_ref().expect("built").raw();
-        st.build_full_list(n, starts, entries, shifts);
+        // The full list only changes with the Verlet list: a fallback to a full evaluation
+        // (too many atoms moved) keeps it.
+        if st.list_builds != builds || st.mark.len() != n {
+            st.mark.clear();
+            st.mark.resize(n, 0);
+            st.stamp = 0;
+            let (starts, entries, shifts) = ws.nlist.as_ref().expect("built").raw();
+            st.build_full_list(n, starts, entries, shifts);
+            st.list_builds = builds;
+        }
         ws.eam_local = Some(st);
         Ok(e)
     }
