@@ -60,6 +60,10 @@ pub struct Workspace {
     /// Evaluate locally: recompute only what changed near the atoms that moved since the
     /// previous call (force fields that support it; the others ignore the flag).
     pub local: bool,
+    /// A local call is made only when its estimated cost is below this fraction of a full
+    /// call's (see `eam::local`; the default 1 follows the measured cost model, tests of the
+    /// local path raise it).
+    pub local_max_cost: f64,
     /// Cached per-atom state of the previous EAM call, for local evaluation.
     pub(crate) eam_local: Option<Box<eam::LocalState>>,
 }
@@ -73,6 +77,7 @@ impl Default for Workspace {
             inner_pairs: Vec::new(),
             inner_starts: Vec::new(),
             local: false,
+            local_max_cost: 1.0,
             eam_local: None,
         }
     }
@@ -153,6 +158,10 @@ impl Calculator {
     /// Switches local evaluation on or off in place (see [`Calculator::with_local`]).
     pub fn set_local(&mut self, local: bool) {
         self.ws.local = local;
+    }
+    /// Sets the cost threshold of local calls (see [`Workspace::local_max_cost`]).
+    pub fn set_local_max_cost(&mut self, c: f64) {
+        self.ws.local_max_cost = c;
     }
     /// Whether local evaluation is on.
     pub fn is_local(&self) -> bool {
