@@ -626,7 +626,10 @@ impl Pes<'_> {
             mask.iter_mut().zip(free).for_each(|(m, &f)| *m &= f);
         }
         self.proj.free = Some(mask);
-        self.proj.remove_translation = false;
+        // The rigid translation of the active region: an exact zero mode once every atom is
+        // active, a soft mode of a large region held by a thin frozen shell; either way not an
+        // event, and Lanczos would stall on it.
+        self.proj.remove_translation = self.base_free.is_none();
     }
 
     /// Adds every frozen atom whose force exceeds `max_limit`, then frozen atoms, largest force
