@@ -734,3 +734,109 @@ fn catalog_schema_rejects_broken_records() {
     bad["type"] = "event".into();
     assert!(!pelx::schema::check(&schema, &bad).is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Locality (pelx issue 9): active set and local force evaluation
+
+/// Runs `seeds` searches around `central` with local evaluation on and off (active set on in
+/// both) and checks, event by event: the same outcome, saddle and final energies equal within
+/// 1e-6 eV, a saddle whose largest force over the whole system (a fresh full calculator) is
+/// below the saddle threshold and a final minimum below the relaxation threshold (the number of
+/// atoms the active set never took in is printed). Returns the number of events.
+fn check_locality(
+    init: &InitialMinimum,
+    ff: Arc<dyn ForceField>,
+    cfg: &ArtConfig,
+    central: usize,
+    seeds: u64,
+) -> usize {
+    let mut on = cfg.clone();
+    on.locality.enabled = true;
+    on.locality.local_evaluation = true;
+    let mut off = on.clone();
+    off.locality.local_evaluation = false;
+    let mut fresh = Calculator::new(ff.clone());
+    let mut events = 0;
+    for seed in 0..seeds {
+        let mut calc_on = Calculator::new(ff.clone());
+        let a = search(init, &on, &mut calc_on, central, seed);
+        let b = search(init, &off, &mut Calculator::new(ff.clone()), central, seed);
+        match (&a, &b) {
+            (SearchOutcome::Event(x), SearchOutcome::Event(y)) => {
+                events += 1;
+                let (ds, df) = ((x.e_saddle - y.e_saddle).abs(), (x.e_final - y.e_final).abs());
+                eprintln!(
+                    "seed {seed}: E_sad - E_ini {:.6} eV, dE_saddle {ds:.1e}, dE_final {df:.1e} eV, verified {}, {} calls ({} local)",
+                    x.e_saddle - init.energy,
+                    x.verified,
+                    x.calls.total(),
+                    calc_on.local_calls()
+                );
+                assert!(
+                    ds < 1e-6 && df < 1e-6,
+                    "seed {seed}: energies differ by {ds:.2e} / {df:.2e} eV"
+                );
+                assert_eq!(x.verified, y.verified, "seed {seed}");
+                let mut s = init.structure.clone();
+                s.positions.clone_from(&x.saddle);
+                let (e, f) = fresh.energy_forces(&s).unwrap();
+                assert!((e - x.e_saddle).abs() < 1e-9, "seed {seed}: saddle energy not exact");
+                assert!(fmax(&f) < cfg.convergence.fmax, "seed {seed}: saddle fmax {}", fmax(&f));
+                s.positions.clone_from(&x.final_positions);
+                let (e, f) = fresh.energy_forces(&s).unwrap();
+                assert!((e - x.e_final).abs() < 1e-9, "seed {seed}: final energy not exact");
+                assert!(fmax(&f) < cfg.relaxation.fmax, "seed {seed}: final fmax {}", fmax(&f));
+                let frozen = s
+                    .positions
+                    .iter()
+                    .zip(&init.structure.positions)
+                    .filter(|(p, q)| p == q)
+                    .count();
+                eprintln!("seed {seed}: {frozen} of {} atoms never moved", s.len());
+            }
+            (SearchOutcome::Failure(x), SearchOutcome::Failure(y)) => {
+                eprintln!("seed {seed}: {} ({}) both ways", x.reason, x.detail);
+                assert_eq!(x.reason, y.reason, "seed {seed}");
+            }
+            _ => panic!("seed {seed}: outcomes differ: {a:?} vs {b:?}"),
+        }
+    }
+    events
+}
+
+/// fcc Cu vacancy, 5x5x5 cells (499 atoms): local evaluation on and off give the same events
+/// (see [`check_locality`]), and the hop barrier of seed 0 is that of the NEB fixture.
+#[test]
+fn locality_local_evaluation_on_and_off_give_the_same_events_cu_vacancy() {
+    let ff = load_potential(&cu_u3());
+    let mut calc = Calculator::new(ff.clone());
+    let s = cu_vacancy(5, &mut calc);
+    let init = InitialMinimum::new(s, &mut calc).unwrap();
+    let mut cfg = ArtConfig::default();
+    cfg.convergence.fmax = 0.005;
+    cfg.convergence.fnorm_max = 0.01;
+    let t = std::time::Instant::now();
+    let events = check_locality(&init, ff, &cfg, 0, 2);
+    eprintln!("{:.1} s", t.elapsed().as_secs_f64());
+    assert!(events > 0, "no event to compare");
+}
+
+/// The same on the shipped 500-atom Cu-Zr glass, six seeds around two atoms.
+#[test]
+#[ignore = "a minute in the dev profile; run with --ignored"]
+fn locality_local_evaluation_on_and_off_give_the_same_events_glass() {
+    let ff = load_potential(&root().join("potentials/CuZr_mm.eam.fs"));
+    let s = pelx::structure::io::read_structure(
+        root().join("configs/CuZr50_500.extxyz"),
+        &pelx::structure::io::ReadOptions::default(),
+    )
+    .unwrap();
+    let mut calc = Calculator::new(ff.clone());
+    let init = InitialMinimum::new(s, &mut calc).unwrap();
+    let cfg = ArtConfig::default();
+    let mut events = 0;
+    for central in [7, 300] {
+        events += check_locality(&init, ff.clone(), &cfg, central, 3);
+    }
+    assert!(events > 0, "no event to compare");
+}

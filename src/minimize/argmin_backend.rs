@@ -12,8 +12,8 @@
 //!   fall back or L-BFGS met negative curvature, and turns argmin errors into terminations.
 
 use super::{
-    classify_failure, fmax_flat, MinimizeOptions, MinimizeResult, Minimizer, MinimizerKind, StallDetector, Termination,
-    ENERGY_NOISE,
+    classify_failure, fmax_flat, ActiveAtoms, MinimizeOptions, MinimizeResult, Minimizer, MinimizerKind, StallDetector,
+    Termination, ENERGY_NOISE,
 };
 use crate::potential::Calculator;
 use crate::structure::Structure;
@@ -56,7 +56,7 @@ impl Minimizer for Lbfgs {
         let fallback = Rc::new(Cell::new(false));
         let ls = CappedLineSearch::new(WOLFE_LBFGS, opts.max_step, InitialStep::Unit, fallback.clone());
         let solver = LBFGS::new(ls, opts.lbfgs_memory);
-        run(MinimizerKind::Lbfgs, solver, true, fallback, s, calc, opts)
+        run(MinimizerKind::Lbfgs, solver, true, fallback, s, calc, opts, None).map(|r| r.0)
     }
 }
 
@@ -69,7 +69,42 @@ impl Minimizer for ConjugateGradient {
         let fallback = Rc::new(Cell::new(false));
         let ls = CappedLineSearch::new(WOLFE_CG, opts.max_step, InitialStep::Previous, fallback.clone());
         let solver = NonlinearConjugateGradient::new(ls, PolakRibierePlus::new()).restart_orthogonality(POWELL_NU);
-        run(MinimizerKind::Cg, solver, false, fallback, s, calc, opts)
+        run(MinimizerKind::Cg, solver, false, fallback, s, calc, opts, None).map(|r| r.0)
+    }
+}
+
+/// One L-BFGS or CG run moving only the atoms of `active`. It stops (returning true) as soon as
+/// a frozen atom's force exceeds `opts.fmax` and the atom joins the set: the caller restarts
+/// it from the returned point with an empty L-BFGS memory, since the search space changed.
+pub(crate) fn run_active(
+    kind: MinimizerKind,
+    s: &mut Structure,
+    calc: &mut Calculator,
+    opts: &MinimizeOptions,
+    active: &mut ActiveAtoms,
+) -> Result<(MinimizeResult, bool)> {
+    opts.validate()?;
+    let fallback = Rc::new(Cell::new(false));
+    match kind {
+        MinimizerKind::Cg => {
+            let ls = CappedLineSearch::new(WOLFE_CG, opts.max_step, InitialStep::Previous, fallback.clone());
+            let solver = NonlinearConjugateGradient::new(ls, PolakRibierePlus::new()).restart_orthogonality(POWELL_NU);
+            run(kind, solver, false, fallback, s, calc, opts, Some(active))
+        }
+        _ => {
+            let ls = CappedLineSearch::new(WOLFE_LBFGS, opts.max_step, InitialStep::Unit, fallback.clone());
+            let solver = LBFGS::new(ls, opts.lbfgs_memory);
+            run(
+                MinimizerKind::Lbfgs,
+                solver,
+                true,
+                fallback,
+                s,
+                calc,
+                opts,
+                Some(active),
+            )
+        }
     }
 }
 
@@ -84,6 +119,12 @@ struct Evaluator<'a> {
     calls0: u64,
     max_calls: u64,
     failure: Option<(Termination, String)>,
+    /// The atoms that may move (None: all); the gradient of the others is zero.
+    active: Option<&'a mut ActiveAtoms>,
+    /// Frozen atoms whose force exceeds this join the active set, eV/Å.
+    grow_above: f64,
+    /// Set when the active set grew: the run stops at the last accepted iterate.
+    grew: bool,
 }
 
 impl Evaluator<'_> {
@@ -101,6 +142,14 @@ impl Evaluator<'_> {
         self.s.flat_mut().copy_from_slice(x);
         match self.calc.compute(&self.s, &mut self.forces) {
             Ok(e) => {
+                if let Some(a) = self.active.as_deref_mut() {
+                    if a.grow(&self.forces, self.grow_above) > 0 {
+                        self.grew = true;
+                        self.cache = None;
+                        return Err(ArgminError::msg("the active set grew"));
+                    }
+                    a.mask(&mut self.forces);
+                }
                 let g: Vector = self.forces.as_flattened().iter().map(|f| -f).collect();
                 self.cache = Some((x.to_vec(), e, g.clone()));
                 Ok((e, g))
@@ -491,7 +540,10 @@ where
     }
 }
 
-/// Runs `solver` wrapped in [`FmaxSolver`] on `s` and reads back the last accepted iterate.
+/// Runs `solver` wrapped in [`FmaxSolver`] on `s` and reads back the last accepted iterate;
+/// with `active`, moves only those atoms and also says whether the set grew (see
+/// [`run_active`]).
+#[allow(clippy::too_many_arguments)]
 fn run<S>(
     method: MinimizerKind,
     solver: S,
@@ -500,7 +552,8 @@ fn run<S>(
     s: &mut Structure,
     calc: &mut Calculator,
     opts: &MinimizeOptions,
-) -> Result<MinimizeResult>
+    mut active: Option<&mut ActiveAtoms>,
+) -> Result<(MinimizeResult, bool)>
 where
     S: for<'r, 'a> Solver<AtomsProblem<'r, 'a>, AtomsState> + Clone,
 {
@@ -508,6 +561,10 @@ where
     // The starting point: an error here is the caller's (species, overlapping atoms).
     let mut forces = Vec::new();
     let energy_initial = calc.compute(s, &mut forces)?;
+    if let Some(a) = active.as_deref_mut() {
+        a.grow(&forces, opts.fmax);
+        a.mask(&mut forces);
+    }
     let x0 = s.flat().to_vec();
     let g0: Vector = forces.as_flattened().iter().map(|f| -f).collect();
     let eval = RefCell::new(Evaluator {
@@ -518,6 +575,9 @@ where
         calls0,
         max_calls: opts.max_force_calls,
         failure: None,
+        active,
+        grow_above: opts.fmax,
+        grew: false,
     });
     let wrapped = FmaxSolver {
         fresh: solver.clone(),
@@ -566,7 +626,8 @@ where
     };
     s.flat_mut().copy_from_slice(&x);
     let fmax = fmax_flat(&g);
-    Ok(MinimizeResult {
+    let grew = eval.grew;
+    let result = MinimizeResult {
         method,
         energy_initial,
         energy,
@@ -576,5 +637,6 @@ where
         converged: termination == Termination::Converged,
         termination,
         detail,
-    })
+    };
+    Ok((result, grew))
 }

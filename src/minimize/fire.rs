@@ -7,7 +7,10 @@
 //! and resets α. [`FireState`] is the steppable core on flat 3N vectors, which ART interleaves
 //! with its pushes and NEB applies to a whole band; [`Fire`] drives it on a structure.
 
-use super::{classify_failure, MinimizeOptions, MinimizeResult, Minimizer, MinimizerKind, StallDetector, Termination};
+use super::{
+    classify_failure, ActiveAtoms, MinimizeOptions, MinimizeResult, Minimizer, MinimizerKind, StallDetector,
+    Termination,
+};
 use crate::potential::{fmax, Calculator};
 use crate::structure::Structure;
 use crate::{Error, Result};
@@ -213,58 +216,78 @@ impl Minimizer for Fire {
     }
 
     fn minimize(&self, s: &mut Structure, calc: &mut Calculator, opts: &MinimizeOptions) -> Result<MinimizeResult> {
-        opts.validate()?;
-        let calls0 = calc.calls();
-        let mut forces = Vec::new();
-        let energy_initial = calc.compute(s, &mut forces)?;
-        let mut energy = energy_initial;
-        let mut fm = fmax(&forces);
-        let mut state = FireState::new(3 * s.len(), opts.fire, opts.max_step);
-        let mut previous = s.positions.clone();
-        let mut iterations = 0u64;
-        let mut detail = None;
-        let mut stall = StallDetector::new(opts.stall_iterations, energy, fm);
-        let termination = loop {
-            if fm < opts.fmax {
-                break Termination::Converged;
-            }
-            if iterations >= opts.max_iterations {
-                break Termination::MaxIterations;
-            }
-            if calc.calls() - calls0 >= opts.max_force_calls {
-                break Termination::MaxForceCalls;
-            }
-            previous.copy_from_slice(&s.positions);
-            state.step(s.flat_mut(), forces.as_flattened());
-            iterations += 1;
-            match calc.compute(s, &mut forces) {
-                Ok(e) => {
-                    energy = e;
-                    fm = fmax(&forces);
-                    if fm >= opts.fmax && stall.stalled(energy, fm) {
-                        break Termination::Stalled;
-                    }
-                }
-                Err(err) => {
-                    // Back to the last point where the field could be evaluated.
-                    s.positions.copy_from_slice(&previous);
-                    detail = Some(err.to_string());
-                    break classify_failure(&err);
-                }
-            }
-        };
-        Ok(MinimizeResult {
-            method: MinimizerKind::Fire,
-            energy_initial,
-            energy,
-            fmax: fm,
-            force_calls: calc.calls() - calls0,
-            iterations,
-            converged: termination == Termination::Converged,
-            termination,
-            detail,
-        })
+        fire_run(s, calc, opts, None)
     }
+}
+
+/// FIRE, optionally moving only an [`ActiveAtoms`] set (frozen atoms keep zero velocity; an
+/// atom that joins starts at rest, the rest of the state is kept).
+pub(crate) fn fire_run(
+    s: &mut Structure,
+    calc: &mut Calculator,
+    opts: &MinimizeOptions,
+    mut active: Option<&mut ActiveAtoms>,
+) -> Result<MinimizeResult> {
+    opts.validate()?;
+    let calls0 = calc.calls();
+    let mut forces = Vec::new();
+    let energy_initial = calc.compute(s, &mut forces)?;
+    let grow_above = opts.fmax;
+    if let Some(a) = active.as_deref_mut() {
+        a.grow(&forces, grow_above);
+        a.mask(&mut forces);
+    }
+    let mut energy = energy_initial;
+    let mut fm = fmax(&forces);
+    let mut state = FireState::new(3 * s.len(), opts.fire, opts.max_step);
+    let mut previous = s.positions.clone();
+    let mut iterations = 0u64;
+    let mut detail = None;
+    let mut stall = StallDetector::new(opts.stall_iterations, energy, fm);
+    let termination = loop {
+        if fm < opts.fmax {
+            break Termination::Converged;
+        }
+        if iterations >= opts.max_iterations {
+            break Termination::MaxIterations;
+        }
+        if calc.calls() - calls0 >= opts.max_force_calls {
+            break Termination::MaxForceCalls;
+        }
+        previous.copy_from_slice(&s.positions);
+        state.step(s.flat_mut(), forces.as_flattened());
+        iterations += 1;
+        match calc.compute(s, &mut forces) {
+            Ok(e) => {
+                energy = e;
+                if let Some(a) = active.as_deref_mut() {
+                    a.grow(&forces, grow_above);
+                    a.mask(&mut forces);
+                }
+                fm = fmax(&forces);
+                if fm >= opts.fmax && stall.stalled(energy, fm) {
+                    break Termination::Stalled;
+                }
+            }
+            Err(err) => {
+                // Back to the last point where the field could be evaluated.
+                s.positions.copy_from_slice(&previous);
+                detail = Some(err.to_string());
+                break classify_failure(&err);
+            }
+        }
+    };
+    Ok(MinimizeResult {
+        method: MinimizerKind::Fire,
+        energy_initial,
+        energy,
+        fmax: fm,
+        force_calls: calc.calls() - calls0,
+        iterations,
+        converged: termination == Termination::Converged,
+        termination,
+        detail,
+    })
 }
 
 #[cfg(test)]

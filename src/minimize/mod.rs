@@ -209,6 +209,143 @@ pub fn minimize(
     Ok(r)
 }
 
+/// The atoms a relaxation may move (kinetic-ART style locality, pelx issue 9): the others stay
+/// where they are. The set only grows: a frozen atom whose force exceeds a threshold joins.
+///
+/// A relaxation with an active set uses the threshold `fmax` itself, so that its stopping test
+/// is a test on the whole system: when the moving atoms have forces below `fmax`, the frozen
+/// ones do too (they would have joined otherwise).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveAtoms {
+    /// Per atom: may it move?
+    active: Vec<bool>,
+    /// Number of active atoms.
+    count: usize,
+}
+
+impl ActiveAtoms {
+    /// The set holding `atoms` of a system of `n` atoms (indices out of range are ignored).
+    pub fn new(n: usize, atoms: impl IntoIterator<Item = usize>) -> Self {
+        let mut a = ActiveAtoms {
+            active: vec![false; n],
+            count: 0,
+        };
+        for i in atoms {
+            a.insert(i);
+        }
+        a
+    }
+    /// Adds atom `i`; returns whether it was new.
+    pub fn insert(&mut self, i: usize) -> bool {
+        match self.active.get_mut(i) {
+            Some(x) if !*x => {
+                *x = true;
+                self.count += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+    /// Whether atom `i` may move.
+    pub fn contains(&self, i: usize) -> bool {
+        self.active.get(i).copied().unwrap_or(false)
+    }
+    /// Number of active atoms.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+    /// Whether no atom may move.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+    /// Number of atoms of the system.
+    pub fn n_atoms(&self) -> usize {
+        self.active.len()
+    }
+    /// Per-atom flags.
+    pub fn flags(&self) -> &[bool] {
+        &self.active
+    }
+    /// Adds every frozen atom whose force norm exceeds `threshold` (eV/Å); returns how many
+    /// joined.
+    pub fn grow(&mut self, forces: &[[f64; 3]], threshold: f64) -> usize {
+        let t2 = threshold * threshold;
+        let mut added = 0;
+        for (a, f) in self.active.iter_mut().zip(forces) {
+            if !*a && f[0] * f[0] + f[1] * f[1] + f[2] * f[2] > t2 {
+                *a = true;
+                added += 1;
+            }
+        }
+        self.count += added;
+        added
+    }
+    /// Zeroes the forces of frozen atoms.
+    pub fn mask(&self, forces: &mut [[f64; 3]]) {
+        for (f, &a) in forces.iter_mut().zip(&self.active) {
+            if !a {
+                *f = [0.0; 3];
+            }
+        }
+    }
+}
+
+/// Relaxes `s` in place moving only the atoms of `active`, which grows to take in every frozen
+/// atom whose force exceeds `opts.fmax`; convergence therefore holds for the whole system (see
+/// [`ActiveAtoms`]). L-BFGS and CG restart with an empty memory whenever the set grows; FIRE
+/// goes on with the new atoms at rest. Iteration and force-call budgets cover all restarts.
+/// The reported `fmax` is that of the active atoms (the frozen ones are below `opts.fmax`).
+pub fn minimize_active(
+    kind: MinimizerKind,
+    s: &mut Structure,
+    calc: &mut Calculator,
+    opts: &MinimizeOptions,
+    active: &mut ActiveAtoms,
+) -> Result<MinimizeResult> {
+    if active.n_atoms() != s.len() {
+        return Err(Error::invalid(format!(
+            "minimize: active set for {} atoms, structure has {}",
+            active.n_atoms(),
+            s.len()
+        )));
+    }
+    if kind == MinimizerKind::Fire {
+        return fire::fire_run(s, calc, opts, Some(active));
+    }
+    let mut left = opts.clone();
+    let mut total: Option<MinimizeResult> = None;
+    loop {
+        let (r, grew) = argmin_backend::run_active(kind, s, calc, &left, active)?;
+        let acc = match total.take() {
+            None => r,
+            Some(t) => MinimizeResult {
+                energy_initial: t.energy_initial,
+                force_calls: t.force_calls + r.force_calls,
+                iterations: t.iterations + r.iterations,
+                ..r
+            },
+        };
+        let spent_iter = acc.iterations >= opts.max_iterations;
+        let spent_calls = acc.force_calls >= opts.max_force_calls;
+        if !grew || spent_iter || spent_calls {
+            let mut acc = acc;
+            if grew {
+                acc.termination = if spent_calls {
+                    Termination::MaxForceCalls
+                } else {
+                    Termination::MaxIterations
+                };
+                acc.detail = None;
+                acc.converged = false;
+            }
+            return Ok(acc);
+        }
+        left.max_iterations = opts.max_iterations - acc.iterations;
+        left.max_force_calls = opts.max_force_calls - acc.force_calls;
+        total = Some(acc);
+    }
+}
+
 /// Watches for a run that no longer improves: no new lowest energy (by more than rounding)
 /// and no new lowest fmax for `window` iterations.
 #[derive(Debug, Clone)]

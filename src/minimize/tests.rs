@@ -468,3 +468,45 @@ fn forces_converge_beyond_the_precision_of_energy_differences() {
         assert!(r.fmax < 1e-10, "{kind}: {r:?}");
     }
 }
+
+/// A relaxation with an active set: from the relaxed Cu vacancy with one atom pushed 0.2 Å, and
+/// only that atom active at first, every method converges with a largest force over the
+/// whole system (a fresh calculator) below fmax; the set grew; and FIRE, L-BFGS and CG reach
+/// the energy of an unrestricted relaxation of the same start within 1e-6 eV.
+#[test]
+fn active_set_relaxation_converges_for_the_whole_system() {
+    let ff: Arc<dyn ForceField> = Arc::new(Eam::from_file(&potential_file("Cu_mishin1.eam.alloy")).unwrap());
+    let opts = MinimizeOptions {
+        fmax: 1e-3,
+        ..Default::default()
+    };
+    let (_, relaxed) = relax(MinimizerKind::Lbfgs, &cu_vacancy(), ff.clone(), &opts);
+    let mut start = relaxed.clone();
+    start.positions[5][0] += 0.2;
+    let (reference, _) = relax(MinimizerKind::Lbfgs, &start, ff.clone(), &opts);
+    for kind in ALL {
+        let mut s = start.clone();
+        let mut calc = Calculator::new(ff.clone()).with_local(true);
+        let mut active = ActiveAtoms::new(s.len(), [5]);
+        let r = minimize_active(kind, &mut s, &mut calc, &opts, &mut active).unwrap();
+        assert!(r.converged, "{kind}: {r:?}");
+        assert_eq!(r.force_calls, calc.calls(), "{kind}");
+        let (e, f) = Calculator::new(ff.clone()).energy_forces(&s).unwrap();
+        assert!(fmax(&f) < opts.fmax, "{kind}: full-system fmax {}", fmax(&f));
+        assert!((e - r.energy).abs() < 1e-8, "{kind}: {e} vs {}", r.energy);
+        assert!(
+            (e - reference.energy).abs() < 1e-6,
+            "{kind}: {e} vs {}",
+            reference.energy
+        );
+        assert!(active.len() > 1, "{kind}: the set did not grow");
+        let still = s
+            .positions
+            .iter()
+            .zip(&start.positions)
+            .enumerate()
+            .filter(|(i, (p, q))| !active.contains(*i) && p == q)
+            .count();
+        assert_eq!(still, s.len() - active.len(), "{kind}: a frozen atom moved");
+    }
+}

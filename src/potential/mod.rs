@@ -60,6 +60,10 @@ pub struct Workspace {
     /// Evaluate locally: recompute only what changed near the atoms that moved since the
     /// previous call (force fields that support it; the others ignore the flag).
     pub local: bool,
+    /// A local call is made only when its estimated cost is below this fraction of a full
+    /// call's (see `eam::local`; the default 1 follows the measured cost model, tests of the
+    /// local path raise it).
+    pub local_max_cost: f64,
     /// Cached per-atom state of the previous EAM call, for local evaluation.
     pub(crate) eam_local: Option<Box<eam::LocalState>>,
 }
@@ -73,6 +77,7 @@ impl Default for Workspace {
             inner_pairs: Vec::new(),
             inner_starts: Vec::new(),
             local: false,
+            local_max_cost: 1.0,
             eam_local: None,
         }
     }
@@ -150,10 +155,24 @@ impl Calculator {
         self.ws.local = local;
         self
     }
+    /// Switches local evaluation on or off in place (see [`Calculator::with_local`]).
+    pub fn set_local(&mut self, local: bool) {
+        self.ws.local = local;
+    }
+    /// Sets the cost threshold of local calls (see [`Workspace::local_max_cost`]).
+    pub fn set_local_max_cost(&mut self, c: f64) {
+        self.ws.local_max_cost = c;
+    }
+    /// Whether local evaluation is on.
+    pub fn is_local(&self) -> bool {
+        self.ws.local
+    }
     /// Forgets cached state so that the next call is a full evaluation (use at the start and
     /// end of a search to keep reported energies exact to the last digit).
     pub fn reset_local(&mut self) {
-        self.ws.eam_local = None;
+        if let Some(st) = self.ws.eam_local.as_mut() {
+            st.invalidate();
+        }
     }
     /// Calls that were evaluated locally so far (the rest were full evaluations).
     pub fn local_calls(&self) -> u64 {

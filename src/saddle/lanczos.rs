@@ -99,7 +99,9 @@ impl LanczosOptions {
 pub struct Projector {
     /// Per flat coordinate: true when the coordinate may move (None: all free).
     pub free: Option<Vec<bool>>,
-    /// Remove the mean displacement along x, y and z (translation zero modes).
+    /// Remove the mean displacement along x, y and z (translation zero modes); with a `free`
+    /// mask, the mean over the atoms whose three coordinates are all free, removed from them
+    /// only (the rigid translation of a moving region, an ART active set).
     pub remove_translation: bool,
     /// Orthonormal vectors projected out (e.g. the lowest mode, to find the second one).
     pub deflate: Vec<Vec<f64>>,
@@ -139,6 +141,33 @@ impl Projector {
             }
         }
         if self.remove_translation && v.len() >= 6 {
+            if let Some(mask) = &self.free {
+                let moving = |c: &[bool]| c[0] && c[1] && c[2];
+                let mut mean = [0.0; 3];
+                let mut count = 0usize;
+                for (c, m) in v.chunks_exact(3).zip(mask.chunks_exact(3)) {
+                    if moving(m) {
+                        count += 1;
+                        for k in 0..3 {
+                            mean[k] += c[k];
+                        }
+                    }
+                }
+                if count > 1 {
+                    for (c, m) in v.chunks_exact_mut(3).zip(mask.chunks_exact(3)) {
+                        if moving(m) {
+                            for k in 0..3 {
+                                c[k] -= mean[k] / count as f64;
+                            }
+                        }
+                    }
+                }
+                for d in &self.deflate {
+                    let a = dot(v, d);
+                    axpy(v, -a, d);
+                }
+                return;
+            }
             let n = (v.len() / 3) as f64;
             let mut mean = [0.0; 3];
             for c in v.chunks_exact(3) {
