@@ -21,7 +21,7 @@
 use crate::catalog::{sparse_displacements, Catalog, Displacement, Event, Failure, FailureReason, RunRecord};
 use crate::diffusion::{for_each_frame, QuenchSpec, QuenchSummary, StreamStats, TrajectoryOptions};
 use crate::minimize::{minimize, MinimizeOptions};
-use crate::potential::{Calculator, ForceField};
+use crate::potential::{Calculator, ForceField, Workspace};
 use crate::saddle::neb::{neb, NebOptions, NebResult};
 use crate::structure::Structure;
 use crate::{Error, Result};
@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 #[cfg(test)]
@@ -320,6 +321,8 @@ pub struct PairFailure {
     pub pair: Pair,
     /// The error text.
     pub reason: String,
+    /// Force calls spent before the error (with a failing force field, those of the band
+    /// step's other images, evaluated in parallel, may be included).
     pub force_calls: u64,
 }
 
@@ -416,7 +419,8 @@ fn analyse_path(
     depth: usize,
 ) -> Result<PathOutcome> {
     let whole = neb(a, b, ff.clone(), neb_opts)?;
-    let mut force_calls = whole.force_calls.total;
+    let fc = &whole.force_calls;
+    let mut force_calls = fc.total + fc.endpoints.iter().sum::<u64>() + fc.curvature_check;
     let mut warnings = whole.warnings.clone();
     let mut converged = whole.converged;
     let n = whole.structures.len();
@@ -506,9 +510,40 @@ fn elementary_of(r: &NebResult) -> Elementary {
     }
 }
 
+/// A force field that counts its evaluations: a failed pair reports the force calls it spent
+/// before the error (the NEB error paths return no count of their own).
+#[derive(Debug)]
+struct Counted {
+    inner: Arc<dyn ForceField>,
+    calls: AtomicU64,
+}
+
+impl ForceField for Counted {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn cutoff(&self) -> f64 {
+        self.inner.cutoff()
+    }
+    fn elements(&self) -> Vec<String> {
+        self.inner.elements()
+    }
+    fn compute(
+        &self,
+        s: &Structure,
+        species_map: &[usize],
+        ws: &mut Workspace,
+        forces: &mut [[f64; 3]],
+        per_atom: Option<&mut [f64]>,
+    ) -> Result<f64> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.inner.compute(s, species_map, ws, forces, per_atom)
+    }
+}
+
 /// The record of one pair: NEB between its frames, split at intermediate minima. Errors of
 /// the NEB (endpoints relaxing to the same minimum, a force-field failure) become a
-/// [`PairFailure`] with the reason.
+/// [`PairFailure`] with the reason and the force calls spent until then.
 pub fn analyse_pair(
     task: u64,
     pair: &Pair,
@@ -517,7 +552,12 @@ pub fn analyse_pair(
     ff: &Arc<dyn ForceField>,
     opts: &RearrangeOptions,
 ) -> Line {
-    match analyse_path(a, b, ff, opts, &opts.neb, 0) {
+    let counted = Arc::new(Counted {
+        inner: ff.clone(),
+        calls: AtomicU64::new(0),
+    });
+    let counted_ff: Arc<dyn ForceField> = counted.clone();
+    match analyse_path(a, b, &counted_ff, opts, &opts.neb, 0) {
         Ok(p) => {
             let w = &p.whole;
             let n = w.structures.len();
@@ -547,7 +587,7 @@ pub fn analyse_pair(
             task,
             pair: *pair,
             reason: e.to_string(),
-            force_calls: 0,
+            force_calls: counted.calls.load(Ordering::Relaxed),
         }),
     }
 }
