@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 #[cfg(test)]
@@ -289,7 +289,9 @@ pub struct Rearrangement {
     pub e_initial: f64,
     pub e_saddle: f64,
     pub e_final: f64,
-    /// Barriers of the whole path: E_saddle - E_initial and E_saddle - E_final, eV.
+    /// Barriers of the whole band: E_saddle - E_initial and E_saddle - E_final, eV. When the
+    /// path is split, the band runs through intermediate minima and these are for inspection
+    /// only: [`Rearrangement::path_barrier`] gives the path's barriers from its elementary hops.
     pub e_fw: f64,
     pub e_rev: f64,
     /// Band converged (and every segment's band, when split).
@@ -311,6 +313,53 @@ pub struct Rearrangement {
     pub final_displacements: Vec<Displacement>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+/// The barriers of a path as a sequence of hops: its highest saddle and the convergence of
+/// every band that defines it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PathBarrier {
+    /// Highest saddle along the path, eV.
+    pub e_saddle: f64,
+    /// E_saddle - E_initial and E_saddle - E_final, eV.
+    pub e_fw: f64,
+    pub e_rev: f64,
+    /// The bands behind these numbers converged.
+    pub converged: bool,
+    /// Every saddle behind them has one negative curvature (None: not checked).
+    pub saddle_confirmed: Option<bool>,
+}
+
+impl Rearrangement {
+    /// The barriers of the path MD took. An elementary hop: those of its band. A path split at
+    /// intermediate minima: the highest elementary saddle above the end minima, converged when
+    /// every segment's band converged. The climbing image of a band through several minima
+    /// does not converge onto a saddle (it often runs away), so the whole band's own numbers
+    /// (`e_saddle`, `e_fw`, `e_rev`, `converged` of the record) are kept for inspection only.
+    pub fn path_barrier(&self) -> PathBarrier {
+        if self.elementary.is_empty() {
+            return PathBarrier {
+                e_saddle: self.e_saddle,
+                e_fw: self.e_fw,
+                e_rev: self.e_rev,
+                converged: self.converged,
+                saddle_confirmed: self.saddle_confirmed,
+            };
+        }
+        let e_saddle = self
+            .elementary
+            .iter()
+            .map(|h| h.e_saddle)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let confirmed: Option<Vec<bool>> = self.elementary.iter().map(|h| h.saddle_confirmed).collect();
+        PathBarrier {
+            e_saddle,
+            e_fw: e_saddle - self.e_initial,
+            e_rev: e_saddle - self.e_final,
+            converged: self.elementary.iter().all(|h| h.converged),
+            saddle_confirmed: confirmed.map(|c| c.iter().all(|&x| x)),
+        }
+    }
 }
 
 /// A pair whose NEB could not run (the reason is kept, the pair is never dropped).
@@ -720,13 +769,26 @@ pub fn run(
         let todo = &todo;
         let ff = &ff;
         scope.spawn(move || {
-            pool.install(|| {
-                todo.par_iter().enumerate().for_each_with(tx, |tx, (k, &(t, c))| {
-                    let p = &pairs.candidates[c];
-                    let (a, b) = (&pairs.frames[&p.frame], &pairs.frames[&(p.frame + 1)]);
-                    let _ = tx.send((k, analyse_pair(t, p, a, b, ff, opts)));
-                })
+            // Each worker takes the next task in order (not rayon's halving split), so that
+            // the records finish nearly in task order: an interrupted run has written almost
+            // every task it finished. The NEBs inside still use the whole pool.
+            let next = AtomicUsize::new(0);
+            let workers = pool.current_num_threads();
+            pool.scope(|sc| {
+                for _ in 0..workers {
+                    let (tx, next) = (tx.clone(), &next);
+                    sc.spawn(move |_| loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&(t, c)) = todo.get(k) else { break };
+                        let p = &pairs.candidates[c];
+                        let (a, b) = (&pairs.frames[&p.frame], &pairs.frames[&(p.frame + 1)]);
+                        if tx.send((k, analyse_pair(t, p, a, b, ff, opts))).is_err() {
+                            break;
+                        }
+                    });
+                }
             });
+            drop(tx);
         });
         let mut pending: BTreeMap<usize, Line> = BTreeMap::new();
         let mut next = 0usize;
@@ -834,11 +896,11 @@ pub fn is_rearrangement_file(path: &Path) -> bool {
 }
 
 /// A catalog file, or a rearrangement file seen as a catalog, so that `pelx asym` compares the
-/// barriers MD crosses with those ART finds. Each converged rearrangement becomes an event
-/// with the barriers of its whole path (task, most displaced atom as the central atom,
-/// `reconnects: true`, `verified` = converged with a confirmed saddle, flag
-/// `md_rearrangement`, plus `intermediate_minima` when split); unconverged bands and NEB
-/// failures become failures. The "structure" is the trajectory (its hash), and `e_initial`
+/// barriers MD crosses with those ART finds. Each rearrangement whose path converged
+/// ([`Rearrangement::path_barrier`]: its band, or every segment's band when split) becomes an
+/// event with the barriers of the path (task, most displaced atom as the central atom,
+/// `reconnects: true`, `verified` = every saddle confirmed, flag `md_rearrangement`, plus
+/// `intermediate_minima` when split); unconverged paths and NEB failures become failures. The "structure" is the trajectory (its hash), and `e_initial`
 /// of the run record the initial energy of the first record (each pair has its own).
 pub fn read_as_catalog(path: &Path) -> Result<Catalog> {
     if !is_rearrangement_file(path) {
@@ -849,7 +911,8 @@ pub fn read_as_catalog(path: &Path) -> Result<Catalog> {
     let mut failures = Vec::new();
     for l in lines {
         match l {
-            Line::Rearrangement(r) if r.converged => {
+            Line::Rearrangement(r) if r.path_barrier().converged => {
+                let b = r.path_barrier();
                 let mut flags = vec!["md_rearrangement".to_string()];
                 if r.intermediate_minima > 0 {
                     flags.push("intermediate_minima".to_string());
@@ -860,16 +923,16 @@ pub fn read_as_catalog(path: &Path) -> Result<Catalog> {
                     attempt: 0,
                     seed: run.options.seed,
                     e_initial: r.e_initial,
-                    e_saddle: r.e_saddle,
+                    e_saddle: b.e_saddle,
                     e_final: r.e_final,
-                    e_fw: r.e_fw,
-                    e_rev: r.e_rev,
+                    e_fw: b.e_fw,
+                    e_rev: b.e_rev,
                     eigenvalue: f64::NAN,
                     saddle_fmax: r.max_force,
                     max_displacement: r.pair.max_displacement,
                     n_moved: r.pair.n_moved,
                     reconnects: true,
-                    verified: r.saddle_confirmed == Some(true),
+                    verified: b.saddle_confirmed == Some(true),
                     force_calls_saddle: r.force_calls,
                     force_calls_total: r.force_calls,
                     calls: Default::default(),
@@ -880,12 +943,18 @@ pub fn read_as_catalog(path: &Path) -> Result<Catalog> {
                 });
             }
             Line::Rearrangement(r) => failures.push(Failure {
+                // The path did not converge (its band, or a segment's band when split).
                 task: r.task,
                 central_atom: r.pair.most_displaced_atom,
                 attempt: 0,
                 seed: run.options.seed,
                 reason: FailureReason::SaddleNotConverged,
-                detail: format!("NEB band not converged (max force {:.3e} eV/Å)", r.max_force),
+                detail: if r.elementary.is_empty() {
+                    format!("NEB band not converged (max force {:.3e} eV/Å)", r.max_force)
+                } else {
+                    let n = r.elementary.iter().filter(|h| !h.converged).count();
+                    format!("{n} of {} segment bands not converged", r.elementary.len())
+                },
                 force_calls_total: r.force_calls,
                 calls: Default::default(),
             }),

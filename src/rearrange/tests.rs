@@ -115,6 +115,23 @@ fn known_hops_give_the_known_barriers_and_two_hops_split_at_the_intermediate_min
     assert!(close(h1.e_fw, s2 - eb) && close(h1.e_rev, s2 - ec), "{h1:?}");
     assert!(close(h2.e_fw, s1 - ec) && close(h2.e_rev, s1 - ea), "{h2:?}");
     assert!(close(h1.e_final, ec) && close(h2.e_initial, ec));
+    // The path's barrier: the highest elementary saddle (S1), whatever the whole band did.
+    let b = w.path_barrier();
+    assert!(b.converged && b.saddle_confirmed == Some(true));
+    assert!(close(b.e_fw, s1 - eb) && close(b.e_rev, s1 - ea), "{b:?}");
+    let runaway = Rearrangement {
+        e_saddle: w.e_initial + 2.5,
+        e_fw: 2.5,
+        converged: false,
+        ..w.clone()
+    };
+    assert_eq!(runaway.path_barrier(), b);
+    let mut broken = w.clone();
+    broken.elementary[1].converged = false;
+    assert!(!broken.path_barrier().converged);
+    // A single hop's path barrier is its band's.
+    let b0 = r[0].path_barrier();
+    assert_eq!((b0.e_fw, b0.e_rev, b0.converged), (r[0].e_fw, r[0].e_rev, true));
     // Frames A and B differ by |(1.18, -1.41)| Å.
     let d = ((ea - ea) + (0.623499f64 + 0.558224).hypot(0.028038 - 1.441726)).abs();
     assert!(
