@@ -36,11 +36,12 @@ def quantiles(xs):
 def path_barrier(r):
     """(E_fw, converged) of the path, as `Rearrangement::path_barrier`: the band's for a single
     hop; for a path split at intermediate minima, the highest elementary saddle above the
-    initial minimum, converged when every segment's band converged."""
+    initial minimum, converged when every segment's band converged or has no barrier."""
     hops = r.get("elementary") or []
     if not hops:
         return r["e_fw"], r["converged"]
-    return max(h["e_saddle"] for h in hops) - r["e_initial"], all(h["converged"] for h in hops)
+    ok = all(h["converged"] or min(h["e_fw"], h["e_rev"]) <= 0.0 for h in hops)
+    return max(h["e_saddle"] for h in hops) - r["e_initial"], ok
 
 
 def asym_filter(doc, d):

@@ -333,7 +333,9 @@ pub struct PathBarrier {
 impl Rearrangement {
     /// The barriers of the path MD took. An elementary hop: those of its band. A path split at
     /// intermediate minima: the highest elementary saddle above the end minima, converged when
-    /// every segment's band converged. The climbing image of a band through several minima
+    /// every segment's band converged or has no barrier (no image above both of its minima:
+    /// a climbing image cannot converge there, and such a segment never holds the highest
+    /// saddle of a path that has one). The climbing image of a band through several minima
     /// does not converge onto a saddle (it often runs away), so the whole band's own numbers
     /// (`e_saddle`, `e_fw`, `e_rev`, `converged` of the record) are kept for inspection only.
     pub fn path_barrier(&self) -> PathBarrier {
@@ -356,7 +358,10 @@ impl Rearrangement {
             e_saddle,
             e_fw: e_saddle - self.e_initial,
             e_rev: e_saddle - self.e_final,
-            converged: self.elementary.iter().all(|h| h.converged),
+            converged: self
+                .elementary
+                .iter()
+                .all(|h| h.converged || h.e_fw.min(h.e_rev) <= 0.0),
             saddle_confirmed: confirmed.map(|c| c.iter().all(|&x| x)),
         }
     }

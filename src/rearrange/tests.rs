@@ -129,6 +129,20 @@ fn known_hops_give_the_known_barriers_and_two_hops_split_at_the_intermediate_min
     let mut broken = w.clone();
     broken.elementary[1].converged = false;
     assert!(!broken.path_barrier().converged);
+    // An unconverged segment without a barrier (no image above both its minima) does not
+    // make the path's barrier uncertain.
+    let mut flat = w.clone();
+    flat.elementary.push(Elementary {
+        e_initial: ea,
+        e_saddle: ea - 0.001,
+        e_final: ea - 0.002,
+        e_fw: -0.001,
+        e_rev: 0.001,
+        max_displacement: 0.2,
+        converged: false,
+        saddle_confirmed: None,
+    });
+    assert_eq!(flat.path_barrier().converged, true);
     // A single hop's path barrier is its band's.
     let b0 = r[0].path_barrier();
     assert_eq!((b0.e_fw, b0.e_rev, b0.converged), (r[0].e_fw, r[0].e_rev, true));
