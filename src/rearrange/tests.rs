@@ -142,7 +142,7 @@ fn known_hops_give_the_known_barriers_and_two_hops_split_at_the_intermediate_min
         converged: false,
         saddle_confirmed: None,
     });
-    assert_eq!(flat.path_barrier().converged, true);
+    assert!(flat.path_barrier().converged);
     // A single hop's path barrier is its band's.
     let b0 = r[0].path_barrier();
     assert_eq!((b0.e_fw, b0.e_rev, b0.converged), (r[0].e_fw, r[0].e_rev, true));
