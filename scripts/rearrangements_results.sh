@@ -13,7 +13,8 @@
 #   art-CuZr50_500-400-seed1.jsonl   ART catalog of configs/CuZr50_500.extxyz
 # Environment: PELX (binary, default target/release/pelx), SAMPLE (pairs, default 150),
 # NEB_TIME (stop the NEB stage after this long, e.g. 50m, and post-process the records
-# written so far; a later run resumes; default: no limit), THREADS (default 0 = all cores).
+# written so far; a later run resumes; default: no limit), NEB=0 (skip the NEB stage: only
+# post-process the records already in $STUDY/rearr-750K.jsonl), THREADS (default 0 = all cores).
 set -euo pipefail
 out=${1:-results/rearrangements-cuzr50}
 study=${STUDY:-/work/rearr-study}
@@ -41,8 +42,9 @@ resume=()
 limit=()
 [ -n "${NEB_TIME:-}" ] && limit=(timeout --signal=INT "$NEB_TIME")
 # Exit status 1 means some paths did not converge (recorded, not an error); 124/130: time limit.
-"${limit[@]}" nice -n 5 "$pelx" rearrangements "$traj" --species Cu,Zr -p "$pot" --interval 1 --quench \
-    --min-disp 1 --sample "$sample" --seed 1 --no-curvature --threads "$threads" -o "$rearr" \
+[ "${NEB:-1}" = 0 ] || "${limit[@]}" nice -n 5 "$pelx" rearrangements "$traj" --species Cu,Zr -p "$pot" --interval 1 --quench \
+    --min-disp 1 --sample "$sample" --seed 1 --no-curvature --images 5 --fmax 0.05 --relax-fmax 0.01 \
+    --max-steps 1000 --threads "$threads" -o "$rearr" \
     "${resume[@]}" 2> >(grep -v ' WARN ' > "$out/rearrangements.log") || true
 
 art=$study/art-CuZr50_500-400-seed1.jsonl

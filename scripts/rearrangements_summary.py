@@ -44,9 +44,26 @@ def path_barrier(r):
     return max(h["e_saddle"] for h in hops) - r["e_initial"], ok
 
 
+def path_barrier_loose(r, margin=0.05):
+    """E_fw of a split path whose highest saddle lies on a converged segment, with every
+    unconverged segment's band maximum at least `margin` eV below it (None otherwise): a looser
+    acceptance than `path_barrier`, reported separately."""
+    hops = r.get("elementary") or []
+    if not hops:
+        return r["e_fw"] if r["converged"] else None
+    top = max(hops, key=lambda h: h["e_saddle"])
+    if not top["converged"]:
+        return None
+    if any(not h["converged"] and h["e_saddle"] > top["e_saddle"] - margin for h in hops if h is not top):
+        return None
+    return top["e_saddle"] - r["e_initial"]
+
+
 def asym_filter(doc, d):
     for f in doc["filters"]:
         if abs(f["min_displacement"] - d) < 1e-9:
+            if not f.get("summary"):
+                return {"n": f["n_events"]}
             s = f["summary"]["e_fw"]
             return {"n": f["n_events"], "median": s.get("median"), "q25": s.get("q25"), "q75": s.get("q75")}
     return None
@@ -119,6 +136,7 @@ def main():
             "intermediate_minima_mean": statistics.mean(r["intermediate_minima"] for r in sel) if sel else None,
             "md_path_e_fw": quantiles([path_barrier(r)[0] for r in conv]),
             "md_path_e_fw_asym": asym_filter(md, d),
+            "md_path_e_fw_loose": quantiles([x for x in map(path_barrier_loose, sel) if x is not None]),
             "md_largest_elementary_e_fw": quantiles(hardest),
             "md_elementary_hops_e_fw": quantiles(hops),
             "art_e_fw": asym_filter(art, d),
