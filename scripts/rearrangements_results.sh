@@ -40,7 +40,7 @@ rearr=$study/rearr-750K.jsonl
 resume=()
 [ -f "$rearr" ] && resume=(--resume)
 limit=()
-[ -n "${NEB_TIME:-}" ] && limit=(timeout --signal=INT "$NEB_TIME")
+[ -n "${NEB_TIME:-}" ] && limit=(timeout "$NEB_TIME")
 # Exit status 1 means some paths did not converge (recorded, not an error); 124/130: time limit.
 [ "${NEB:-1}" = 0 ] || "${limit[@]}" nice -n 5 "$pelx" rearrangements "$traj" --species Cu,Zr -p "$pot" --interval 1 --quench \
     --min-disp 1 --sample "$sample" --seed 1 --no-curvature --images 5 --fmax 0.05 --relax-fmax 0.01 \
@@ -57,4 +57,5 @@ fi
 "$pelx" asym "$art" --min-disp 1,1.5,2.5 -o "$out/asym-art.json" --plot "$out/figures-art" > /dev/null
 python3 scripts/rearrangements_summary.py "$rearr" "$out/asym-md.json" "$out/asym-art.json" \
     -o "$out/summary.json"
+cp "$rearr" "$out/rearr-750K.jsonl"   # the records (about 8 kB each)
 echo "wrote $out"
