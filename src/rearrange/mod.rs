@@ -21,7 +21,7 @@
 use crate::catalog::{sparse_displacements, Catalog, Displacement, Event, Failure, FailureReason, RunRecord};
 use crate::diffusion::{for_each_frame, QuenchSpec, QuenchSummary, StreamStats, TrajectoryOptions};
 use crate::minimize::{minimize, MinimizeOptions};
-use crate::potential::{Calculator, ForceField};
+use crate::potential::{Calculator, ForceField, Workspace};
 use crate::saddle::neb::{neb, NebOptions, NebResult};
 use crate::structure::Structure;
 use crate::{Error, Result};
@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 #[cfg(test)]
@@ -288,7 +289,9 @@ pub struct Rearrangement {
     pub e_initial: f64,
     pub e_saddle: f64,
     pub e_final: f64,
-    /// Barriers of the whole path: E_saddle - E_initial and E_saddle - E_final, eV.
+    /// Barriers of the whole band: E_saddle - E_initial and E_saddle - E_final, eV. When the
+    /// path is split, the band runs through intermediate minima and these are for inspection
+    /// only: [`Rearrangement::path_barrier`] gives the path's barriers from its elementary hops.
     pub e_fw: f64,
     pub e_rev: f64,
     /// Band converged (and every segment's band, when split).
@@ -312,6 +315,58 @@ pub struct Rearrangement {
     pub warnings: Vec<String>,
 }
 
+/// The barriers of a path as a sequence of hops: its highest saddle and the convergence of
+/// every band that defines it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PathBarrier {
+    /// Highest saddle along the path, eV.
+    pub e_saddle: f64,
+    /// E_saddle - E_initial and E_saddle - E_final, eV.
+    pub e_fw: f64,
+    pub e_rev: f64,
+    /// The bands behind these numbers converged.
+    pub converged: bool,
+    /// Every saddle behind them has one negative curvature (None: not checked).
+    pub saddle_confirmed: Option<bool>,
+}
+
+impl Rearrangement {
+    /// The barriers of the path MD took. An elementary hop: those of its band. A path split at
+    /// intermediate minima: the highest elementary saddle above the end minima, converged when
+    /// every segment's band converged or has no barrier (no image above both of its minima:
+    /// a climbing image cannot converge there, and such a segment never holds the highest
+    /// saddle of a path that has one). The climbing image of a band through several minima
+    /// does not converge onto a saddle (it often runs away), so the whole band's own numbers
+    /// (`e_saddle`, `e_fw`, `e_rev`, `converged` of the record) are kept for inspection only.
+    pub fn path_barrier(&self) -> PathBarrier {
+        if self.elementary.is_empty() {
+            return PathBarrier {
+                e_saddle: self.e_saddle,
+                e_fw: self.e_fw,
+                e_rev: self.e_rev,
+                converged: self.converged,
+                saddle_confirmed: self.saddle_confirmed,
+            };
+        }
+        let e_saddle = self
+            .elementary
+            .iter()
+            .map(|h| h.e_saddle)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let confirmed: Option<Vec<bool>> = self.elementary.iter().map(|h| h.saddle_confirmed).collect();
+        PathBarrier {
+            e_saddle,
+            e_fw: e_saddle - self.e_initial,
+            e_rev: e_saddle - self.e_final,
+            converged: self
+                .elementary
+                .iter()
+                .all(|h| h.converged || h.e_fw.min(h.e_rev) <= 0.0),
+            saddle_confirmed: confirmed.map(|c| c.iter().all(|&x| x)),
+        }
+    }
+}
+
 /// A pair whose NEB could not run (the reason is kept, the pair is never dropped).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairFailure {
@@ -320,6 +375,8 @@ pub struct PairFailure {
     pub pair: Pair,
     /// The error text.
     pub reason: String,
+    /// Force calls spent before the error (with a failing force field, those of the band
+    /// step's other images, evaluated in parallel, may be included).
     pub force_calls: u64,
 }
 
@@ -416,7 +473,8 @@ fn analyse_path(
     depth: usize,
 ) -> Result<PathOutcome> {
     let whole = neb(a, b, ff.clone(), neb_opts)?;
-    let mut force_calls = whole.force_calls.total;
+    let fc = &whole.force_calls;
+    let mut force_calls = fc.total + fc.endpoints.iter().sum::<u64>() + fc.curvature_check;
     let mut warnings = whole.warnings.clone();
     let mut converged = whole.converged;
     let n = whole.structures.len();
@@ -506,9 +564,40 @@ fn elementary_of(r: &NebResult) -> Elementary {
     }
 }
 
+/// A force field that counts its evaluations: a failed pair reports the force calls it spent
+/// before the error (the NEB error paths return no count of their own).
+#[derive(Debug)]
+struct Counted {
+    inner: Arc<dyn ForceField>,
+    calls: AtomicU64,
+}
+
+impl ForceField for Counted {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn cutoff(&self) -> f64 {
+        self.inner.cutoff()
+    }
+    fn elements(&self) -> Vec<String> {
+        self.inner.elements()
+    }
+    fn compute(
+        &self,
+        s: &Structure,
+        species_map: &[usize],
+        ws: &mut Workspace,
+        forces: &mut [[f64; 3]],
+        per_atom: Option<&mut [f64]>,
+    ) -> Result<f64> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.inner.compute(s, species_map, ws, forces, per_atom)
+    }
+}
+
 /// The record of one pair: NEB between its frames, split at intermediate minima. Errors of
 /// the NEB (endpoints relaxing to the same minimum, a force-field failure) become a
-/// [`PairFailure`] with the reason.
+/// [`PairFailure`] with the reason and the force calls spent until then.
 pub fn analyse_pair(
     task: u64,
     pair: &Pair,
@@ -517,7 +606,12 @@ pub fn analyse_pair(
     ff: &Arc<dyn ForceField>,
     opts: &RearrangeOptions,
 ) -> Line {
-    match analyse_path(a, b, ff, opts, &opts.neb, 0) {
+    let counted = Arc::new(Counted {
+        inner: ff.clone(),
+        calls: AtomicU64::new(0),
+    });
+    let counted_ff: Arc<dyn ForceField> = counted.clone();
+    match analyse_path(a, b, &counted_ff, opts, &opts.neb, 0) {
         Ok(p) => {
             let w = &p.whole;
             let n = w.structures.len();
@@ -547,7 +641,7 @@ pub fn analyse_pair(
             task,
             pair: *pair,
             reason: e.to_string(),
-            force_calls: 0,
+            force_calls: counted.calls.load(Ordering::Relaxed),
         }),
     }
 }
@@ -680,13 +774,26 @@ pub fn run(
         let todo = &todo;
         let ff = &ff;
         scope.spawn(move || {
-            pool.install(|| {
-                todo.par_iter().enumerate().for_each_with(tx, |tx, (k, &(t, c))| {
-                    let p = &pairs.candidates[c];
-                    let (a, b) = (&pairs.frames[&p.frame], &pairs.frames[&(p.frame + 1)]);
-                    let _ = tx.send((k, analyse_pair(t, p, a, b, ff, opts)));
-                })
+            // Each worker takes the next task in order (not rayon's halving split), so that
+            // the records finish nearly in task order: an interrupted run has written almost
+            // every task it finished. The NEBs inside still use the whole pool.
+            let next = AtomicUsize::new(0);
+            let workers = pool.current_num_threads();
+            pool.scope(|sc| {
+                for _ in 0..workers {
+                    let (tx, next) = (tx.clone(), &next);
+                    sc.spawn(move |_| loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&(t, c)) = todo.get(k) else { break };
+                        let p = &pairs.candidates[c];
+                        let (a, b) = (&pairs.frames[&p.frame], &pairs.frames[&(p.frame + 1)]);
+                        if tx.send((k, analyse_pair(t, p, a, b, ff, opts))).is_err() {
+                            break;
+                        }
+                    });
+                }
             });
+            drop(tx);
         });
         let mut pending: BTreeMap<usize, Line> = BTreeMap::new();
         let mut next = 0usize;
@@ -794,11 +901,11 @@ pub fn is_rearrangement_file(path: &Path) -> bool {
 }
 
 /// A catalog file, or a rearrangement file seen as a catalog, so that `pelx asym` compares the
-/// barriers MD crosses with those ART finds. Each converged rearrangement becomes an event
-/// with the barriers of its whole path (task, most displaced atom as the central atom,
-/// `reconnects: true`, `verified` = converged with a confirmed saddle, flag
-/// `md_rearrangement`, plus `intermediate_minima` when split); unconverged bands and NEB
-/// failures become failures. The "structure" is the trajectory (its hash), and `e_initial`
+/// barriers MD crosses with those ART finds. Each rearrangement whose path converged
+/// ([`Rearrangement::path_barrier`]: its band, or every segment's band when split) becomes an
+/// event with the barriers of the path (task, most displaced atom as the central atom,
+/// `reconnects: true`, `verified` = every saddle confirmed, flag `md_rearrangement`, plus
+/// `intermediate_minima` when split); unconverged paths and NEB failures become failures. The "structure" is the trajectory (its hash), and `e_initial`
 /// of the run record the initial energy of the first record (each pair has its own).
 pub fn read_as_catalog(path: &Path) -> Result<Catalog> {
     if !is_rearrangement_file(path) {
@@ -809,7 +916,8 @@ pub fn read_as_catalog(path: &Path) -> Result<Catalog> {
     let mut failures = Vec::new();
     for l in lines {
         match l {
-            Line::Rearrangement(r) if r.converged => {
+            Line::Rearrangement(r) if r.path_barrier().converged => {
+                let b = r.path_barrier();
                 let mut flags = vec!["md_rearrangement".to_string()];
                 if r.intermediate_minima > 0 {
                     flags.push("intermediate_minima".to_string());
@@ -820,16 +928,16 @@ pub fn read_as_catalog(path: &Path) -> Result<Catalog> {
                     attempt: 0,
                     seed: run.options.seed,
                     e_initial: r.e_initial,
-                    e_saddle: r.e_saddle,
+                    e_saddle: b.e_saddle,
                     e_final: r.e_final,
-                    e_fw: r.e_fw,
-                    e_rev: r.e_rev,
+                    e_fw: b.e_fw,
+                    e_rev: b.e_rev,
                     eigenvalue: f64::NAN,
                     saddle_fmax: r.max_force,
                     max_displacement: r.pair.max_displacement,
                     n_moved: r.pair.n_moved,
                     reconnects: true,
-                    verified: r.saddle_confirmed == Some(true),
+                    verified: b.saddle_confirmed == Some(true),
                     force_calls_saddle: r.force_calls,
                     force_calls_total: r.force_calls,
                     calls: Default::default(),
@@ -840,12 +948,18 @@ pub fn read_as_catalog(path: &Path) -> Result<Catalog> {
                 });
             }
             Line::Rearrangement(r) => failures.push(Failure {
+                // The path did not converge (its band, or a segment's band when split).
                 task: r.task,
                 central_atom: r.pair.most_displaced_atom,
                 attempt: 0,
                 seed: run.options.seed,
                 reason: FailureReason::SaddleNotConverged,
-                detail: format!("NEB band not converged (max force {:.3e} eV/Å)", r.max_force),
+                detail: if r.elementary.is_empty() {
+                    format!("NEB band not converged (max force {:.3e} eV/Å)", r.max_force)
+                } else {
+                    let n = r.elementary.iter().filter(|h| !h.converged).count();
+                    format!("{n} of {} segment bands not converged", r.elementary.len())
+                },
                 force_calls_total: r.force_calls,
                 calls: Default::default(),
             }),

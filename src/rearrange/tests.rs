@@ -115,6 +115,37 @@ fn known_hops_give_the_known_barriers_and_two_hops_split_at_the_intermediate_min
     assert!(close(h1.e_fw, s2 - eb) && close(h1.e_rev, s2 - ec), "{h1:?}");
     assert!(close(h2.e_fw, s1 - ec) && close(h2.e_rev, s1 - ea), "{h2:?}");
     assert!(close(h1.e_final, ec) && close(h2.e_initial, ec));
+    // The path's barrier: the highest elementary saddle (S1), whatever the whole band did.
+    let b = w.path_barrier();
+    assert!(b.converged && b.saddle_confirmed == Some(true));
+    assert!(close(b.e_fw, s1 - eb) && close(b.e_rev, s1 - ea), "{b:?}");
+    let runaway = Rearrangement {
+        e_saddle: w.e_initial + 2.5,
+        e_fw: 2.5,
+        converged: false,
+        ..w.clone()
+    };
+    assert_eq!(runaway.path_barrier(), b);
+    let mut broken = w.clone();
+    broken.elementary[1].converged = false;
+    assert!(!broken.path_barrier().converged);
+    // An unconverged segment without a barrier (no image above both its minima) does not
+    // make the path's barrier uncertain.
+    let mut flat = w.clone();
+    flat.elementary.push(Elementary {
+        e_initial: ea,
+        e_saddle: ea - 0.001,
+        e_final: ea - 0.002,
+        e_fw: -0.001,
+        e_rev: 0.001,
+        max_displacement: 0.2,
+        converged: false,
+        saddle_confirmed: None,
+    });
+    assert!(flat.path_barrier().converged);
+    // A single hop's path barrier is its band's.
+    let b0 = r[0].path_barrier();
+    assert_eq!((b0.e_fw, b0.e_rev, b0.converged), (r[0].e_fw, r[0].e_rev, true));
     // Frames A and B differ by |(1.18, -1.41)| Å.
     let d = ((ea - ea) + (0.623499f64 + 0.558224).hypot(0.028038 - 1.441726)).abs();
     assert!(
@@ -282,4 +313,95 @@ fn quenched_frames_come_from_the_decompose_cache_the_second_time() {
         "{:?}",
         first.candidates[0]
     );
+}
+
+/// Müller-Brown that counts its calls and, from call `fail_at` on (1-based), fails.
+#[derive(Debug)]
+struct Flaky {
+    calls: AtomicU64,
+    fail_at: u64,
+}
+
+impl ForceField for Flaky {
+    fn describe(&self) -> String {
+        "flaky Müller-Brown".into()
+    }
+    fn cutoff(&self) -> f64 {
+        0.0
+    }
+    fn elements(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn compute(
+        &self,
+        s: &Structure,
+        species_map: &[usize],
+        ws: &mut Workspace,
+        forces: &mut [[f64; 3]],
+        per_atom: Option<&mut [f64]>,
+    ) -> Result<f64> {
+        let k = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        if k >= self.fail_at {
+            return Err(Error::Potential(format!("call {k} fails")));
+        }
+        MullerBrown.compute(s, species_map, ws, forces, per_atom)
+    }
+}
+
+fn flaky(fail_at: u64) -> Arc<Flaky> {
+    Arc::new(Flaky {
+        calls: AtomicU64::new(0),
+        fail_at,
+    })
+}
+
+/// The pair of frames 0-1 of [`mb_trajectory`] (A → C), with its frames.
+fn first_pair(dir: &Path) -> (Pair, Arc<Structure>, Arc<Structure>) {
+    let pairs = find_pairs(&mb_trajectory(dir), &topts(), 1.0, None, &mb_options()).unwrap();
+    let p = pairs.candidates[0];
+    (p, pairs.frames[&0].clone(), pairs.frames[&1].clone())
+}
+
+#[test]
+fn records_count_every_force_call_and_failures_keep_theirs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, a, b) = first_pair(dir.path());
+    // A converged pair: the record's count is every evaluation made.
+    let ok = flaky(u64::MAX);
+    let ff: Arc<dyn ForceField> = ok.clone();
+    let Line::Rearrangement(r) = analyse_pair(0, &p, &a, &b, &ff, &mb_options()) else {
+        panic!("the A → C hop must succeed");
+    };
+    let total = ok.calls.load(Ordering::Relaxed);
+    assert!(r.converged && total > 100, "{total}");
+    assert_eq!(r.force_calls, total);
+    // The field fails mid-band: the failure keeps the reason and the calls spent, the failing
+    // one included, and those of the band step's other images (evaluated in parallel, at
+    // most one each).
+    let fail_at = total / 2;
+    let bad = flaky(fail_at);
+    let ff: Arc<dyn ForceField> = bad.clone();
+    let Line::Failure(f) = analyse_pair(7, &p, &a, &b, &ff, &mb_options()) else {
+        panic!("the field fails at call {fail_at}");
+    };
+    assert_eq!((f.task, f.pair), (7, p));
+    assert!(f.reason.contains(&format!("call {fail_at} fails")), "{}", f.reason);
+    let images = mb_options().neb.images as u64;
+    assert!(
+        (fail_at..fail_at + images).contains(&f.force_calls),
+        "{} calls, failing from {fail_at}",
+        f.force_calls
+    );
+    // Both frames relax to the same minimum: the relaxations are counted.
+    let [(x, y, _), _, _] = MullerBrown::MINIMA;
+    let near = mb_frames(&[(x + 0.05, y), (x, y - 0.04)]);
+    let same = flaky(u64::MAX);
+    let ff: Arc<dyn ForceField> = same.clone();
+    let Line::Failure(f) = analyse_pair(0, &p, &near[0], &near[1], &ff, &mb_options()) else {
+        panic!("both frames relax to minimum A");
+    };
+    assert!(f.reason.contains("same minimum"), "{}", f.reason);
+    let spent = same.calls.load(Ordering::Relaxed);
+    assert!(spent > 10, "{spent}");
+    assert_eq!(f.force_calls, spent);
 }
