@@ -45,7 +45,7 @@ limit=()
 [ "${NEB:-1}" = 0 ] || "${limit[@]}" nice -n 5 "$pelx" rearrangements "$traj" --species Cu,Zr -p "$pot" --interval 1 --quench \
     --min-disp 1 --sample "$sample" --seed 1 --no-curvature --images 5 --fmax 0.05 --relax-fmax 0.01 \
     --max-steps 1000 --threads "$threads" -o "$rearr" \
-    "${resume[@]}" 2> >(grep -v ' WARN ' > "$out/rearrangements.log") || true
+    "${resume[@]}" 2> >(grep -v 'WARN' > "$study/rearrangements.log") || true
 
 art=$study/art-CuZr50_500-400-seed1.jsonl
 if [ ! -f "$art" ]; then
@@ -57,5 +57,6 @@ fi
 "$pelx" asym "$art" --min-disp 1,1.5,2.5 -o "$out/asym-art.json" --plot "$out/figures-art" > /dev/null
 python3 scripts/rearrangements_summary.py "$rearr" "$out/asym-md.json" "$out/asym-art.json" \
     -o "$out/summary.json"
-cp "$rearr" "$out/rearr-750K.jsonl"   # the records (about 8 kB each)
+rm -f "$out/rearr-750K.jsonl"
+gzip -9 -n -c "$rearr" > "$out/rearr-750K.jsonl.gz"   # the records (about 8 kB each before compression)
 echo "wrote $out"
