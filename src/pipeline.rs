@@ -638,7 +638,15 @@ fn fie_step(cfg: &RunConfig, out: &Path, fit: &FieSpectrumFit, ix: &mut Index) -
     let dir = out.join("fie");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let model_path = dir.join("model.toml");
-    std::fs::write(&model_path, model.config().to_toml()?).map_err(|e| Error::io(&model_path, e))?;
+    let fit_file = out.join("asym.fie-spectrum.json");
+    let mut inputs = vec![cfg.fie.base_config.as_path()];
+    if fit_file.is_file() {
+        inputs.push(fit_file.as_path());
+    }
+    let text = model
+        .config()
+        .to_toml_with_provenance("FIE model of the quickstart sample", &Provenance::new(&inputs)?)?;
+    std::fs::write(&model_path, text).map_err(|e| Error::io(&model_path, e))?;
     ix.add(
         &model_path,
         "FIE model configuration built from the spectrum fit (pelx fie ... --config reads it)",

@@ -360,7 +360,11 @@ fn fit(a: &FitLineArgs) -> Result<()> {
     let line = model.equilibrium_line()?;
     report_line(&line);
     if let Some(p) = &a.write_config {
-        std::fs::write(p, fit.config.to_toml()?).with_context(|| format!("writing {}", p.display()))?;
+        let prov = Provenance::new(&[a.config.as_path(), a.line.as_path()])?;
+        let text = fit
+            .config
+            .to_toml_with_provenance("FIE model fitted to an equilibrium line", &prov)?;
+        std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?;
         eprintln!("wrote {}", p.display());
     }
     if let Some(p) = &a.plot {
@@ -408,7 +412,11 @@ fn regress(a: &RegressArgs) -> Result<()> {
                 .config()
                 .clone();
             if let Some(out) = &a.write_config {
-                std::fs::write(out, cfg.to_toml()?).with_context(|| format!("writing {}", out.display()))?;
+                let mut inputs: Vec<&Path> = a.fits.iter().map(|p| p.as_path()).collect();
+                inputs.push(path);
+                let text =
+                    cfg.to_toml_with_provenance("FIE model with regressed W and m", &Provenance::new(&inputs)?)?;
+                std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
                 eprintln!("wrote {}", out.display());
             }
             Some(cfg)
@@ -430,15 +438,9 @@ fn anchor(a: &AnchorArgs) -> Result<()> {
     let e = a.anchor_e_is.unwrap_or(fit.e_is);
     let model = anchored_model(&base, &fit, e)?;
     let prov = Provenance::new(&[a.fit.as_path(), a.base.as_path()])?;
-    let mut text = format!(
-        "# FIE model of one sample, written by pelx {} (`{}`)\n",
-        prov.pelx_version,
-        prov.command.join(" ")
-    );
-    for input in &prov.inputs {
-        text.push_str(&format!("# input {} sha256 {}\n", input.path, input.sha256));
-    }
-    text.push_str(&model.config().to_toml()?);
+    let text = model
+        .config()
+        .to_toml_with_provenance("FIE model of one sample", &prov)?;
     std::fs::write(&a.output, text).with_context(|| format!("writing {}", a.output.display()))?;
     eprintln!(
         "W({e}) = {:.4}, m({e}) = {:.4} eV; wrote {}",

@@ -172,6 +172,23 @@ impl FieConfig {
     pub fn to_toml(&self) -> Result<String> {
         toml::to_string_pretty(self).map_err(|e| Error::invalid(format!("config to TOML: {e}")))
     }
+
+    /// The configuration as TOML headed by comments giving what wrote it (`what`), the pelx
+    /// version, the command and the SHA-256 of each input: the form of every configuration
+    /// pelx writes (`pelx fie anchor`, `regress --write-config`, `fit-line --write-config`,
+    /// `pelx run`). The comments do not change how the file reads back.
+    pub fn to_toml_with_provenance(&self, what: &str, prov: &crate::provenance::Provenance) -> Result<String> {
+        let mut text = format!(
+            "# {what}, written by pelx {} (`{}`)\n",
+            prov.pelx_version,
+            prov.command.join(" ")
+        );
+        for input in &prov.inputs {
+            text.push_str(&format!("# input {} sha256 {}\n", input.path, input.sha256));
+        }
+        text.push_str(&self.to_toml()?);
+        Ok(text)
+    }
 }
 
 /// The temperature-independent part of the activation spectrum at one E_IS.
@@ -595,5 +612,18 @@ pub(crate) mod tests {
         assert!(model.delta(-4.7, -5.0).is_err());
         let err = FieConfig::from_toml("[spectrum]\ne_a = 0.5\nbogus = 1\n").unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn written_configurations_carry_provenance_and_read_back_unchanged() {
+        let cfg = test_config();
+        let prov = crate::provenance::Provenance::new(&[std::path::Path::new("configs/fie-cu56zr44.toml")]).unwrap();
+        let text = cfg.to_toml_with_provenance("a test model", &prov).unwrap();
+        assert!(text.starts_with("# a test model, written by pelx "));
+        assert!(text.contains(&format!(
+            "# input configs/fie-cu56zr44.toml sha256 {}",
+            prov.inputs[0].sha256
+        )));
+        assert_eq!(FieConfig::from_toml(&text).unwrap(), cfg);
     }
 }
