@@ -91,9 +91,10 @@ pub struct LocalForceTiming {
 
 /// Times `calls` evaluations of `s` with only the atoms `moved` jittered by up to `jitter` Å
 /// before each call, with a full and a local calculator on the same positions (interleaved,
-/// so that both see the same machine load). Deterministic in `seed`.
+/// so that both see the same machine load), both copies of `template` (its force field and
+/// skin). Deterministic in `seed`.
 pub fn time_local_force_calls(
-    ff: &std::sync::Arc<dyn crate::potential::ForceField>,
+    template: &Calculator,
     s: &Structure,
     moved: &[usize],
     calls: usize,
@@ -101,8 +102,8 @@ pub fn time_local_force_calls(
     seed: u64,
 ) -> Result<LocalForceTiming> {
     let mut s = s.clone();
-    let mut full = Calculator::new(ff.clone());
-    let mut local = Calculator::new(ff.clone()).with_local(true);
+    let mut full = template.clone().with_local(false);
+    let mut local = template.clone().with_local(true);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let (mut ff_, mut fl) = (Vec::new(), Vec::new());
     full.compute(&s, &mut ff_)?;

@@ -499,6 +499,12 @@ fn art_step(
 ) -> Result<serde_json::Value> {
     let mode = match existing {
         Existing::Resume if catalog.exists() => OutputMode::Resume,
+        Existing::Resume => {
+            return Err(Error::invalid(format!(
+                "--resume: {} does not exist (nothing to continue; run without --resume to start)",
+                catalog.display()
+            )))
+        }
         Existing::Refuse if catalog.exists() => {
             return Err(Error::invalid(format!(
                 "{} exists: give --resume to continue it or --force to start again",

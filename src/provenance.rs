@@ -13,10 +13,20 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// SHA-256 of a file's bytes.
+/// SHA-256 of a file's bytes, read in 1 MiB chunks (trajectories can be larger than memory).
 pub fn file_sha256(path: &Path) -> crate::Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| crate::Error::io(path, e))?;
-    Ok(sha256_hex(&bytes))
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| crate::Error::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| crate::Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Where an output came from.
@@ -36,6 +46,16 @@ pub struct InputFile {
 }
 
 impl Provenance {
+    /// Provenance for the current process with inputs whose hashes are already known (say, a
+    /// trajectory hashed while it was streamed), so that no file is read twice.
+    pub fn with_hashes(inputs: Vec<InputFile>) -> Self {
+        Provenance {
+            pelx_version: VERSION.to_string(),
+            command: std::env::args().collect(),
+            inputs,
+        }
+    }
+
     /// Provenance for the current process with the given input files hashed.
     pub fn new(inputs: &[&Path]) -> crate::Result<Self> {
         let inputs = inputs

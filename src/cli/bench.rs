@@ -106,7 +106,8 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<ExitCode> {
 
 fn art_scale(a: &ArtScaleArgs) -> anyhow::Result<ExitCode> {
     use pelx::bench::{nearest_atoms, time_local_force_calls, time_searches, time_throughput};
-    use pelx::saddle::art::{ArtConfig, InitialMinimum};
+    use pelx::saddle::art::ArtConfig;
+    use pelx::saddle::campaign::prepare_initial;
     if a.replicate.len() != 3 {
         bail!("--replicate takes three counts, e.g. 2,2,2");
     }
@@ -114,6 +115,15 @@ fn art_scale(a: &ArtScaleArgs) -> anyhow::Result<ExitCode> {
         Some(p) => ArtConfig::from_file(p)?,
         None => ArtConfig::default(),
     };
+    for (name, v) in [
+        ("--searches", a.searches),
+        ("--campaign", a.campaign),
+        ("--calls", a.calls),
+    ] {
+        if v == 0 {
+            anyhow::bail!("{name} must be at least 1");
+        }
+    }
     let s = a.read.read(&a.structure)?;
     let big = replicate(&s, [a.replicate[0], a.replicate[1], a.replicate[2]])?;
     let ff = a.potential.load()?;
@@ -126,14 +136,14 @@ fn art_scale(a: &ArtScaleArgs) -> anyhow::Result<ExitCode> {
     for (label, st) in [("sample", &s), ("replica", &big)] {
         for moved in [1usize, 100] {
             let atoms = nearest_atoms(st, centrals[0], moved);
-            let t = time_local_force_calls(&ff, st, &atoms, a.calls, 1e-3, a.seed)?;
+            let t = time_local_force_calls(&template, st, &atoms, a.calls, 1e-3, a.seed)?;
             force.push(json!({ "structure": label, "timing": t }));
         }
     }
-    let mut calc = template.clone();
-    let init = InitialMinimum::new(s.clone(), &mut calc)?;
-    let mut calc = template.clone();
-    let init_big = InitialMinimum::new(big.clone(), &mut calc)?;
+    // Searches start from minima: refuse an unrelaxed sample (its replica is then one too).
+    let no_file = std::path::Path::new("");
+    let (init, _) = prepare_initial(s.clone(), &mut template.clone(), &cfg, false, no_file)?;
+    let (init_big, _) = prepare_initial(big.clone(), &mut template.clone(), &cfg, false, no_file)?;
     eprintln!("{} searches on {} atoms ...", k, n);
     let small = time_searches(&init, &cfg, &template, &centrals, a.seed);
     let large = if a.no_replica_searches {

@@ -87,26 +87,31 @@ pub fn emit_json<T: Serialize>(value: &T, out: Option<&Path>) -> anyhow::Result<
 #[derive(Debug, Clone, Args)]
 pub struct QuenchOpts {
     /// Minimizer of the quench.
-    #[arg(long, value_enum, default_value_t = MinimizerKind::Cg)]
+    #[arg(long, value_enum, default_value_t = MinimizerKind::Cg, requires = "quench")]
     pub quench_method: MinimizerKind,
     /// Convergence of the quench: largest per-atom force, eV/Å.
-    #[arg(long, default_value_t = 0.01, value_name = "eV/Å")]
+    #[arg(long, default_value_t = 0.01, value_name = "eV/Å", requires = "quench")]
     pub quench_fmax: f64,
     /// Largest number of minimizer iterations per frame.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, requires = "quench")]
     pub quench_max_iterations: u64,
     /// Directory of the quench cache [default: <TRAJ>.pelx-quench/ beside the trajectory].
-    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache", requires = "quench")]
     pub cache_dir: Option<PathBuf>,
     /// Do not read or write the quench cache.
-    #[arg(long)]
+    #[arg(long, requires = "quench")]
     pub no_cache: bool,
 }
 
 impl QuenchOpts {
     /// The quench of the library (`pelx::diffusion::QuenchSpec`) with force field `ff` loaded
-    /// from `files`.
-    pub fn spec(&self, ff: Arc<dyn ForceField>, files: Vec<PathBuf>) -> anyhow::Result<pelx::diffusion::QuenchSpec> {
+    /// from `files` and Verlet skin `skin` (Å).
+    pub fn spec(
+        &self,
+        ff: Arc<dyn ForceField>,
+        files: Vec<PathBuf>,
+        skin: f64,
+    ) -> anyhow::Result<pelx::diffusion::QuenchSpec> {
         use pelx::diffusion::{CachePolicy, QuenchSpec};
         let options = pelx::minimize::MinimizeOptions {
             fmax: self.quench_fmax,
@@ -119,7 +124,7 @@ impl QuenchOpts {
             potential_files: files,
             method: self.quench_method,
             options,
-            skin: pelx::potential::DEFAULT_SKIN,
+            skin,
             cache: match (&self.cache_dir, self.no_cache) {
                 (_, true) => CachePolicy::Off,
                 (Some(d), false) => CachePolicy::Dir(d.clone()),

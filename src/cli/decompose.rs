@@ -221,7 +221,7 @@ pub fn run(a: &DecomposeArgs) -> anyhow::Result<ExitCode> {
         Some(files) => {
             let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
             let ff = pelx::potential::load(&paths)?;
-            Some(a.quench_opts.spec(ff, files.clone())?)
+            Some(a.quench_opts.spec(ff, files.clone(), pelx::potential::DEFAULT_SKIN)?)
         }
         None => None,
     };

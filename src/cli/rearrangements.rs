@@ -6,6 +6,7 @@ use super::common::{PotentialOpts, QuenchOpts, StructureOpts};
 use anyhow::bail;
 use clap::Args;
 use pelx::diffusion::{TrajectoryOptions, Unwrap};
+use pelx::provenance::InputFile;
 use pelx::provenance::{file_sha256, Provenance};
 use pelx::rearrange::{
     find_pairs, first_spacing, run as run_analysis, run_info, sample_pairs, Line, OutputMode, RearrangeOptions,
@@ -130,7 +131,10 @@ pub fn run(a: &RearrangementsArgs) -> anyhow::Result<ExitCode> {
     };
     let ff = a.potential.load()?;
     let quench = if a.quench {
-        Some(a.quench_opts.spec(ff.clone(), a.potential.files.clone())?)
+        Some(
+            a.quench_opts
+                .spec(ff.clone(), a.potential.files.clone(), a.potential.skin)?,
+        )
     } else {
         None
     };
@@ -172,10 +176,18 @@ pub fn run(a: &RearrangementsArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|p| file_sha256(p))
         .collect::<pelx::Result<Vec<_>>>()?;
+    // The trajectory was hashed while it was streamed and the potentials just above: reuse
+    // both hashes rather than reading the files again.
+    let mut inputs = vec![InputFile {
+        path: a.trajectory.display().to_string(),
+        sha256: pairs.stream.sha256.clone(),
+    }];
+    inputs.extend(a.potential.files.iter().zip(&sha).map(|(p, h)| InputFile {
+        path: p.display().to_string(),
+        sha256: h.clone(),
+    }));
     let mut info = run_info(&pairs, &a.trajectory, interval, ff.as_ref(), sha, &opts, tasks);
-    let mut inputs = vec![a.trajectory.as_path()];
-    inputs.extend(a.potential.paths());
-    info.provenance = serde_json::to_value(Provenance::new(&inputs)?)?;
+    info.provenance = serde_json::to_value(Provenance::with_hashes(inputs))?;
     let mode = if a.resume {
         OutputMode::Resume
     } else {

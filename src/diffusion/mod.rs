@@ -661,7 +661,7 @@ fn stream_quenched(
     mut consume: impl FnMut(&SelectedFrame) -> Result<()>,
 ) -> Result<(StreamStats, QuenchSummary)> {
     let source = path.display().to_string();
-    let sha = trajectory::sha256_file(path)?;
+    let sha = crate::provenance::file_sha256(path)?;
     let key = quench::CacheKey::new(sha.clone(), q, topts, interval, unwrapped)?;
     let digest = key.digest();
     let dir = quench::cache_dir(&q.cache, path);

@@ -105,7 +105,7 @@ impl CacheKey {
         let potential_sha256 = q
             .potential_files
             .iter()
-            .map(|p| super::trajectory::sha256_file(p))
+            .map(|p| crate::provenance::file_sha256(p))
             .collect::<Result<Vec<_>>>()?;
         Ok(CacheKey {
             version: CACHE_VERSION.to_string(),

@@ -217,21 +217,6 @@ impl BufRead for TrackedReader {
     }
 }
 
-/// SHA-256 of a file, read in 1 MiB pieces.
-pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
 /// The format of `path` as `opts` names it or its extension says; only trajectory formats.
 pub(crate) fn trajectory_format(path: &Path, opts: &ReadOptions) -> Result<Format> {
     let f = match opts.format {
@@ -304,7 +289,7 @@ pub(crate) fn open_frames(
 
 /// The time tick of a frame: the dump TIMESTEP, an extended XYZ `timestep=`/`Step=` key, or
 /// `None`.
-fn frame_tick(frame: &Frame) -> Result<Option<u64>> {
+pub(crate) fn frame_tick(frame: &Frame) -> Result<Option<u64>> {
     if let Some(t) = frame.timestep {
         return Ok(Some(t));
     }

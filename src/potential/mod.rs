@@ -93,6 +93,9 @@ impl Workspace {
         };
         if fresh {
             self.nlist = Some(NeighborList::new(cutoff, skin));
+            // The local-evaluation cache is keyed on the list's build count, which restarts
+            // with a new list: drop it so a stale full list can never be reused.
+            self.eam_local = None;
         }
         let nl = self.nlist.as_mut().expect("set above");
         nl.update(s);

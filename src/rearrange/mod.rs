@@ -1013,11 +1013,8 @@ pub fn first_spacing(path: &Path, topts: &TrajectoryOptions) -> Result<f64> {
                 path.display()
             ))
         })??;
-        let key = f
-            .info
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("timestep") || k.eq_ignore_ascii_case("step"));
-        Ok(f.timestep.or_else(|| key.and_then(|(_, v)| v.trim().parse().ok())))
+        // The trajectory reader's own rule, so that a malformed `timestep=` is an error here too.
+        crate::diffusion::trajectory::frame_tick(&f)
     };
     let (a, b) = (tick("first")?, tick("second")?);
     match (a, b) {

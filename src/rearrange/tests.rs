@@ -255,10 +255,7 @@ fn output_matches_its_schema_and_reads_as_a_catalog() {
     }
     let c = read_as_catalog(&out).unwrap();
     assert_eq!((c.events.len(), c.failures.len()), (3, 0));
-    assert_eq!(
-        c.run.structure_sha256,
-        crate::diffusion::trajectory::sha256_file(&traj).unwrap()
-    );
+    assert_eq!(c.run.structure_sha256, crate::provenance::file_sha256(&traj).unwrap());
     assert!(c.events[2].flags.contains(&"intermediate_minima".to_string()));
     assert_eq!(c.events[0].e_fw, records(&out)[0].e_fw);
 }
@@ -273,6 +270,36 @@ fn the_default_interval_is_the_first_frame_spacing() {
         ..topts()
     };
     assert_eq!(first_spacing(&traj, &t).unwrap(), 0.5);
+}
+
+#[test]
+fn the_default_interval_follows_frame_timesteps_and_refuses_malformed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let traj = mb_trajectory(dir.path());
+    let text = std::fs::read_to_string(&traj).unwrap();
+    // One-atom frames: the comment is line 1 of every 3; give them timesteps 100, 150, ...
+    let with_steps = |step: &dyn Fn(usize) -> String| -> String {
+        let mut out = String::new();
+        for (i, line) in text.lines().enumerate() {
+            out.push_str(line);
+            if i % 3 == 1 {
+                out.push_str(&format!(" timestep={}", step(i / 3)));
+            }
+            out.push('\n');
+        }
+        out
+    };
+    let ticks = dir.path().join("ticks.extxyz");
+    std::fs::write(&ticks, with_steps(&|k| (100 + 50 * k).to_string())).unwrap();
+    let t = TrajectoryOptions {
+        md_timestep: 0.002,
+        ..topts()
+    };
+    assert!((first_spacing(&ticks, &t).unwrap() - 50.0 * 0.002).abs() < 1e-12);
+    let bad = dir.path().join("bad.extxyz");
+    std::fs::write(&bad, with_steps(&|_| "abc".to_string())).unwrap();
+    let e = first_spacing(&bad, &t).unwrap_err().to_string();
+    assert!(e.contains("timestep=abc"), "{e}");
 }
 
 #[test]

@@ -1065,16 +1065,16 @@ fn run_search(
         (false, true) => (xf, side_f, side_b.converged),
         (false, false) => (xf, side_f, false),
     };
-    let (mut e_fin, ok_fin) = (fin.energy, fin.converged);
-    if pes.calc.is_local() {
-        let mut g = vec![0.0; n];
-        e_fin = pes.eval_exact(&x_fin, &mut g)?;
-    }
-    if !ok_fin {
+    if !fin.converged {
         return Err(Stop::Fail(
             FailureReason::FinalNotRelaxed,
             format!("no minimum within {} iterations", relax.max_iterations),
         ));
+    }
+    let mut e_fin = fin.energy;
+    if pes.calc.is_local() {
+        let mut g = vec![0.0; n];
+        e_fin = pes.eval_exact(&x_fin, &mut g)?;
     }
     if !reconnects && relax.require_reconnect {
         return Err(Stop::Fail(

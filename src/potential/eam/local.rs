@@ -393,4 +393,52 @@ mod tests {
         assert!(worst_e < 1e-8, "energies differ by {worst_e} eV");
         assert!(local.local_calls() > 100, "only {} local calls", local.local_calls());
     }
+
+    /// With the default cost model, `reset_local` between calls and a change of skin (a new
+    /// neighbour list whose build count starts again, so a cached full list of the old, smaller
+    /// skin must not be reused once atoms move beyond it), local calls still equal full ones.
+    #[test]
+    fn default_cost_model_resets_and_skin_changes_keep_local_equal_to_full() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let ff = Arc::new(Eam::from_file(&root.join("potentials/CuZr_mm.eam.fs")).unwrap());
+        // 2,000 atoms: large enough for the cost model to choose local calls for one moved atom.
+        let mut s = crate::structure::build::replicate(&glass(), [2, 2, 1]).unwrap();
+        let mut local = Calculator::new(ff.clone()).with_skin(0.3).with_local(true);
+        let mut full = Calculator::new(ff);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut worst: f64 = 0.0;
+        let mut local_calls = 0;
+        for step in 0..30 {
+            if step == 20 {
+                // The new list drops the local state and its count.
+                local_calls += local.local_calls();
+                local = local.with_skin(2.0);
+            }
+            if step % 7 == 3 {
+                local.reset_local();
+            }
+            if step < 20 {
+                let i = rng.random_range(0..s.len());
+                for k in 0..3 {
+                    s.positions[i][k] += rng.random_range(-0.01..0.01);
+                }
+            } else {
+                // 0.1 Å per step: beyond the old half-skin (0.15 Å), within the new one (1 Å).
+                s.positions[7][0] += 0.1;
+            }
+            let (_, fl) = local.energy_forces(&s).unwrap();
+            let (_, ff_) = full.energy_forces(&s).unwrap();
+            for (a, b) in fl.iter().zip(&ff_) {
+                for k in 0..3 {
+                    worst = worst.max((a[k] - b[k]).abs());
+                }
+            }
+        }
+        local_calls += local.local_calls();
+        assert!(
+            local_calls >= 15,
+            "only {local_calls} of 30 calls were evaluated locally"
+        );
+        assert!(worst < 1e-10, "forces differ by {worst} eV/Å");
+    }
 }
