@@ -420,6 +420,9 @@ impl RunInfo {
         check(self.schema == other.schema, "schema");
         check(self.trajectory_sha256 == other.trajectory_sha256, "trajectory_sha256");
         check(self.natoms == other.natoms, "natoms");
+        check(self.species == other.species, "species");
+        check(self.frames_analysed == other.frames_analysed, "frames_analysed");
+        check(self.pairs_total == other.pairs_total, "pairs_total");
         check(self.potential_sha256 == other.potential_sha256, "potential_sha256");
         check(self.interval == other.interval, "interval");
         check(self.candidates == other.candidates, "candidates");

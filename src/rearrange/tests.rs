@@ -432,3 +432,21 @@ fn records_count_every_force_call_and_failures_keep_theirs() {
     assert!(spent > 10, "{spent}");
     assert_eq!(f.force_calls, spent);
 }
+
+#[test]
+fn resume_refuses_another_species_order_or_frame_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let traj = mb_trajectory(dir.path());
+    let opts = RearrangeOptions::default();
+    let pairs = find_pairs(&traj, &topts(), 1.0, None, &opts).unwrap();
+    let n = sample_pairs(pairs.candidates.len(), opts.sample, opts.seed).len();
+    let info = run_info(&pairs, &traj, 1.0, &MullerBrown, vec![], &opts, n);
+    assert!(info.differences(&info.clone()).is_empty());
+    let mut other = info.clone();
+    other.species = vec!["Y".into()];
+    assert_eq!(other.differences(&info), vec!["species"]);
+    let mut other = info.clone();
+    other.frames_analysed -= 1;
+    other.pairs_total -= 1;
+    assert_eq!(other.differences(&info), vec!["frames_analysed", "pairs_total"]);
+}
