@@ -227,6 +227,45 @@ impl RunConfig {
         self.asym_options().validate()
     }
 
+    /// The KMC what-if run of the KMC step on `catalog`.
+    fn kmc_config(&self, catalog: &Path) -> WhatifConfig {
+        let k = &self.kmc;
+        WhatifConfig {
+            temperatures: k.temperatures.clone(),
+            walkers: k.walkers,
+            hops: k.hops,
+            burn_in: k.burn_in,
+            seed: k.seed,
+            parametric: None,
+            catalog: Some(CatalogConfig {
+                path: catalog.to_path_buf(),
+                min_displacement: k.min_displacement,
+                verified_only: true,
+            }),
+            ..WhatifConfig::default()
+        }
+    }
+
+    /// Checks the settings of the steps after the ART campaign (the FIE base configuration and
+    /// protocol files, the anchor, the KMC run) before the campaign starts, so that a mistake
+    /// there does not surface only after hours of searches.
+    pub fn check_later_steps(&self, catalog: &Path) -> Result<()> {
+        if self.fie.enabled {
+            FieConfig::from_file(&self.fie.base_config)?;
+            ProtocolFile::from_file(&self.fie.protocol)?;
+            if !self.fie.anchor_e_is.is_finite() {
+                return Err(Error::invalid(format!(
+                    "fie.anchor_e_is = {} is not a finite energy",
+                    self.fie.anchor_e_is
+                )));
+            }
+        }
+        if self.kmc.enabled {
+            self.kmc_config(catalog).validate()?;
+        }
+        Ok(())
+    }
+
     fn asym_options(&self) -> AsymOptions {
         let a = &self.asym;
         AsymOptions {
@@ -347,6 +386,7 @@ pub fn run_pipeline(
     on_search: &mut dyn FnMut(),
 ) -> Result<RunSummary> {
     cfg.validate()?;
+    cfg.check_later_steps(&out.join("art.jsonl"))?;
     let start = Instant::now();
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let mut ix = Index {
@@ -705,22 +745,7 @@ fn fie_step(cfg: &RunConfig, out: &Path, fit: &FieSpectrumFit, ix: &mut Index) -
 
 /// The KMC step: D, D_RW and f of the catalog's barriers on a quenched landscape.
 fn kmc_step(cfg: &RunConfig, out: &Path, catalog: &Path, ix: &mut Index) -> Result<String> {
-    let k = &cfg.kmc;
-    let c = WhatifConfig {
-        temperatures: k.temperatures.clone(),
-        walkers: k.walkers,
-        hops: k.hops,
-        burn_in: k.burn_in,
-        seed: k.seed,
-        parametric: None,
-        catalog: Some(CatalogConfig {
-            path: catalog.to_path_buf(),
-            min_displacement: k.min_displacement,
-            verified_only: true,
-        }),
-        ..WhatifConfig::default()
-    };
-    let report = run_whatif(&c, None)?;
+    let report = run_whatif(&cfg.kmc_config(catalog), None)?;
     let json = out.join("kmc-f.json");
     write_pretty(&json, &report)?;
     ix.add(
@@ -803,5 +828,22 @@ mod tests {
         assert!(RunConfig::from_toml(&format!("{base}[asym]\nfit_filter = 0.7\n")).is_err());
         assert!(RunConfig::from_toml(&format!("{base}colour = 1\n")).is_err());
         assert!(RunConfig::from_toml(&base.replace("4 total", "four")).is_err());
+    }
+
+    #[test]
+    fn later_steps_are_checked_before_the_campaign() {
+        let base = "structure = 'a.extxyz'\npotential = ['p.eam.fs']\n[art]\nsample = '4 total'\n";
+        let ok = RunConfig::from_toml(base).unwrap();
+        ok.check_later_steps(Path::new("art.jsonl")).unwrap();
+        let bad_t = RunConfig::from_toml(&format!("{base}[kmc]\ntemperatures = [-5.0]\n")).unwrap();
+        assert!(bad_t.check_later_steps(Path::new("art.jsonl")).is_err());
+        let no_file = RunConfig::from_toml(&format!("{base}[fie]\nprotocol = 'missing.toml'\n")).unwrap();
+        let e = no_file
+            .check_later_steps(Path::new("art.jsonl"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing.toml"), "{e}");
+        let off = RunConfig::from_toml(&format!("{base}[fie]\nenabled = false\nprotocol = 'missing.toml'\n")).unwrap();
+        off.check_later_steps(Path::new("art.jsonl")).unwrap();
     }
 }
