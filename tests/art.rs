@@ -80,6 +80,30 @@ fn config_file_lists_every_parameter_with_its_default() {
     assert_eq!(a, b, "configs/art.toml and ArtConfig differ in their keys");
 }
 
+/// A key left out of a nested table takes the documented default of that table, not the
+/// default of its type: `[verification.lanczos]` keeps its residual test when only
+/// `max_vectors` is given, while the search's `[lanczos]` has none.
+#[test]
+fn partial_nested_tables_keep_the_documented_defaults() {
+    let text = "[verification.lanczos]\nmax_vectors = 30\n[lanczos]\nmax_vectors = 20\n";
+    let cfg = ArtConfig::from_toml_str(text, Path::new("partial.toml")).unwrap();
+    let d = ArtConfig::default();
+    assert_eq!(cfg.verification.lanczos.max_vectors, 30);
+    assert_eq!(
+        cfg.verification.lanczos.residual_tol,
+        d.verification.lanczos.residual_tol
+    );
+    assert!(d.verification.lanczos.residual_tol > 0.0 && d.lanczos.residual_tol == 0.0);
+    assert_eq!(cfg.lanczos.max_vectors, 20);
+    assert_eq!(cfg.lanczos.residual_tol, 0.0);
+    // Unknown keys are still errors with their line.
+    let err = ArtConfig::from_toml_str("[lanczos]\n\nresidual = 1\n", Path::new("bad.toml")).unwrap_err();
+    assert!(
+        err.to_string().contains("bad.toml") && err.to_string().contains('3'),
+        "{err}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Müller-Brown
 

@@ -27,9 +27,11 @@
 
 mod argmin_backend;
 mod fire;
+mod quasi_newton;
 
 pub use argmin_backend::{ConjugateGradient, Lbfgs};
 pub use fire::{Fire, FireParams, FireState};
+pub use quasi_newton::{cap_atom_step, LbfgsStepper};
 
 use crate::potential::Calculator;
 use crate::structure::Structure;

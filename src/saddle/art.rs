@@ -9,24 +9,30 @@
 //!    of relaxation perpendicular to the push after each one, until the lowest Hessian
 //!    eigenvalue, from a warm-started [`lanczos`](super::lanczos), falls below a threshold
 //!    (-0.01 eV/Å^2). [`PushDirection`] offers the alternatives and their trade-offs.
-//! 3. **Convergence**: a Newton step along the lowest mode, |s| = min(s_max, |F_par| /
-//!    max(|λ|, λ_floor)) against the parallel force, then FIRE steps on the perpendicular
-//!    force, then a Lanczos update; repeated until the largest per-atom force falls below the
-//!    saddle threshold (0.05 eV/Å) with λ < 0.
-//! 4. **Relaxation**: from the saddle, a push along the mode away from the initial minimum and
+//! 3. **Convergence** ([`ConvergenceMethod`]): by default a Newton step along the lowest mode,
+//!    |s| = min(s_max, |F_par| / max(|λ|, λ_floor)) against the parallel force, then FIRE
+//!    steps on the perpendicular force, then a Lanczos update; repeated until the largest
+//!    per-atom force falls below the saddle threshold (0.05 eV/Å) with λ < 0. `minmode`
+//!    instead takes L-BFGS steps on the min-mode force F - 2 (F·v) v.
+//! 4. **Verification**, where the search converged: a fresh Lanczos from a random start gives
+//!    the lowest eigenvalue, and a second one with that mode deflated gives the next. A point
+//!    with two negative eigenvalues is a higher-order saddle: the search steps down the second
+//!    mode and converges again (`max_escapes` times at most).
+//! 5. **Relaxation**: from the saddle, a push along the mode away from the initial minimum and
 //!    a relaxation to the final minimum; a push the other way and a relaxation to check that
-//!    the saddle reconnects to the initial minimum.
-//! 5. **Verification**: a fresh Lanczos from a random start gives the lowest eigenvalue, and a
-//!    second one with that mode deflated gives the next: a verified event has exactly one
-//!    negative eigenvalue, a saddle force below the threshold, and relaxations that lead one to
-//!    the initial minimum and the other to a different one.
+//!    the saddle reconnects to the initial minimum. A verified event has exactly one negative
+//!    eigenvalue, a saddle force below the threshold, and relaxations that lead one to the
+//!    initial minimum and the other to a different one.
 //!
 //! Every outcome is a value ([`SearchOutcome`]): an event, or a failure with its
 //! [`FailureReason`] and the force calls it cost, split by phase ([`CallCounts`]).
 
 use super::lanczos::{axpy, dot, lowest_mode, norm, scale, LanczosOptions, LanczosResult, Projector};
 use crate::catalog::{CallCounts, FailureReason, SaddleCheck};
-use crate::minimize::{minimize, minimize_active, ActiveAtoms, FireParams, FireState, MinimizeOptions, MinimizerKind};
+use crate::minimize::{
+    cap_atom_step, minimize, minimize_active, ActiveAtoms, FireParams, FireState, LbfgsStepper, MinimizeOptions,
+    MinimizerKind,
+};
 use crate::potential::Calculator;
 use crate::structure::Structure;
 use crate::{Error, Result};
@@ -117,6 +123,9 @@ pub struct ActivationConfig {
     pub max_pushes: usize,
     /// The basin is left when the lowest eigenvalue falls below this value, eV/Å^2.
     pub eigenvalue_threshold: f64,
+    /// ... and the lowest mode overlaps the push direction by at least this (|cos|): a negative
+    /// curvature across the push is a soft mode of the strained surroundings, not the way out.
+    pub min_overlap: f64,
 }
 
 impl Default for ActivationConfig {
@@ -131,18 +140,42 @@ impl Default for ActivationConfig {
             perp_fmax: 0.1,
             max_pushes: 40,
             eigenvalue_threshold: -0.01,
+            min_overlap: 0.0,
         }
     }
+}
+
+/// How the search converges onto the saddle once the lowest eigenvalue is negative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConvergenceMethod {
+    /// Min-mode following (the dimer method's translation): L-BFGS on the force with its
+    /// component along the lowest mode inverted, F - 2 (F·v) v, which has the first-order
+    /// saddle as an attractor (Henkelman & Jónsson, J. Chem. Phys. 111, 7010 (1999); with
+    /// L-BFGS: Kästner & Sherwood, J. Chem. Phys. 128, 014106 (2008)). Every coordinate moves
+    /// at every step; a fresh Lanczos (warm-started) follows each step; where λ ≥ 0 it climbs
+    /// along the mode. Fewer force calls per saddle than `newton`, but on the shipped glasses
+    /// it loses the mode more often and, without `min_overlap`, drifts to the softest saddles.
+    Minmode,
+    /// ARTn's scheme: a Newton step along the mode, then a few FIRE steps perpendicular to it
+    /// (Malek & Mousseau, Phys. Rev. E 62, 7723 (2000)).
+    #[default]
+    Newton,
 }
 
 /// Converging onto the saddle along the lowest mode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConvergenceConfig {
+    /// How: `minmode` (L-BFGS on the min-mode force) or `newton` (step along the mode, FIRE
+    /// perpendicular to it).
+    pub method: ConvergenceMethod,
     /// The saddle is converged when the largest per-atom force is below this, eV/Å.
     pub fmax: f64,
-    /// Largest step along the mode, Å.
+    /// Largest step: along the mode (2-norm, `newton`), or of any atom (`minmode`), Å.
     pub max_step: f64,
+    /// L-BFGS history of `minmode` (pairs).
+    pub memory: usize,
     /// Floor of |λ| in the Newton step along the mode, eV/Å^2.
     pub lambda_floor: f64,
     /// ... and when the 2-norm of the whole force (all atoms) is below this, eV/Å. In soft
@@ -165,13 +198,21 @@ pub struct ConvergenceConfig {
     pub max_iterations: usize,
     /// Iterations with λ >= 0 tolerated before the search fails (`mode_lost`).
     pub max_mode_lost: usize,
+    /// A converged point whose check (`[verification]`) finds a second negative eigenvalue is
+    /// a higher-order saddle: the search steps down along that mode and converges again, at
+    /// most this many times (0: report it as it is, unverified).
+    pub max_escapes: usize,
+    /// Length (2-norm) of that step along the second mode, Å.
+    pub escape_step: f64,
 }
 
 impl Default for ConvergenceConfig {
     fn default() -> Self {
         ConvergenceConfig {
+            method: ConvergenceMethod::Newton,
             fmax: 0.05,
             max_step: 0.2,
+            memory: 10,
             lambda_floor: 0.5,
             fnorm_max: 0.1,
             max_mode_offset: 0.1,
@@ -179,6 +220,8 @@ impl Default for ConvergenceConfig {
             perp_fmax_fraction: 0.5,
             max_iterations: 100,
             max_mode_lost: 3,
+            max_escapes: 2,
+            escape_step: 0.2,
         }
     }
 }
@@ -279,6 +322,7 @@ impl Default for VerificationConfig {
             negative_tolerance: 1e-3,
             lanczos: LanczosOptions {
                 max_vectors: 40,
+                residual_tol: 0.05,
                 ..LanczosOptions::default()
             },
         }
@@ -402,14 +446,29 @@ impl Default for CatalogConfig {
 
 impl ArtConfig {
     /// Reads a TOML configuration; missing keys take their defaults, unknown keys are errors.
+    ///
+    /// A key left out takes the value of [`ArtConfig::default`] (as listed in
+    /// `configs/art.toml`), also inside nested tables such as `[verification.lanczos]`, whose
+    /// defaults differ from those of the type alone.
     pub fn from_toml_str(text: &str, origin: &std::path::Path) -> Result<Self> {
-        let cfg: ArtConfig = toml::from_str(text).map_err(|e| {
+        let at_line = |e: toml::de::Error| {
             let line = e
                 .span()
                 .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
                 .unwrap_or(0);
             Error::parse(origin, line, e.message().to_string())
-        })?;
+        };
+        // Unknown keys and wrong types are reported with their line by the direct parse.
+        let _: ArtConfig = toml::from_str(text).map_err(at_line)?;
+        let user: toml::Table = toml::from_str(text).map_err(at_line)?;
+        let mut merged = match toml::Value::try_from(ArtConfig::default()) {
+            Ok(toml::Value::Table(t)) => t,
+            _ => return Err(Error::invalid("art config: the defaults do not serialize to a table")),
+        };
+        merge_tables(&mut merged, user);
+        let cfg: ArtConfig = toml::Value::Table(merged)
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::parse(origin, 0, e.message().to_string()))?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -607,6 +666,7 @@ enum Phase {
 }
 
 /// Why a search stops early (internal control flow, turned into a [`SearchFailure`]).
+#[derive(Debug)]
 enum Stop {
     Fail(FailureReason, String),
 }
@@ -744,6 +804,15 @@ impl Pes<'_> {
         }
     }
 }
+
+/// `minmode` drops its L-BFGS history when the step and the min-mode force make an angle above
+/// arccos(0.2) ≈ 78° (the force is no gradient; see [`LbfgsStepper`]).
+const MINMODE_MIN_COSINE: f64 = 0.2;
+/// `minmode` drops its L-BFGS history when the new lowest mode overlaps the previous one by
+/// less than this (|cos|).
+const MINMODE_RESET_OVERLAP: f64 = 0.7;
+/// Curvature assumed by the first `minmode` step and after a reset, eV/Å²: the step is F / 10.
+const MINMODE_INITIAL_CURVATURE: f64 = 10.0;
 
 /// Largest per-atom norm of a flat 3N vector.
 fn max_atom_norm(v: &[f64]) -> f64 {
@@ -895,6 +964,9 @@ fn run_search(
     });
     let mut mode: Option<(f64, Vec<f64>)> = None;
     let mut saddle_regime = false;
+    let mut check: Option<SaddleCheck> = None;
+    let mut escapes = 0usize;
+    let mut lbfgs = LbfgsStepper::new(conv.memory, MINMODE_MIN_COSINE, MINMODE_INITIAL_CURVATURE);
     let (mut pushes, mut iters, mut relapses) = (0usize, 0usize, 0usize);
     loop {
         if saddle_regime || pushes >= act.lanczos_after {
@@ -902,8 +974,13 @@ fn run_search(
             let proj = pes.proj.clone();
             let lz = pes.lanczos(&x, &f, &start, &proj, &cfg.lanczos, Phase::Lanczos)?;
             let mut v = lz.eigenvector;
-            if dot(&v, &start) < 0.0 {
+            let overlap = dot(&v, &start);
+            if overlap < 0.0 {
                 scale(&mut v, -1.0);
+            }
+            if saddle_regime && overlap.abs() < MINMODE_RESET_OVERLAP {
+                // A different mode: the min-mode force changed its form, the history is stale.
+                lbfgs.reset();
             }
             tracing::trace!(
                 pushes,
@@ -928,9 +1005,28 @@ fn run_search(
                     format!("eigenvalue {lambda:.4} eV/Å^2 after {iters} iterations ({relapses} times)"),
                 ));
             }
+            if conv.method == ConvergenceMethod::Minmode && iters < conv.max_iterations {
+                // Climb along the mode (the dimer's rule for a positive curvature): uphill,
+                // against the force's component along it, by the largest step.
+                let v = &mode.as_ref().expect("saddle regime has a mode").1;
+                let fpar = dot(&f, v);
+                let mut d = v.clone();
+                scale(&mut d, -fpar.signum());
+                cap_atom_step(&mut d, conv.max_step);
+                axpy(&mut x, 1.0, &d);
+                lbfgs.reset();
+                pes.phase = Phase::Convergence;
+                e = pes.eval(&x, &mut f)?;
+                iters += 1;
+                continue;
+            }
             saddle_regime = false;
-        } else if !saddle_regime && lambda < act.eigenvalue_threshold {
+        } else if !saddle_regime
+            && lambda < act.eigenvalue_threshold
+            && mode.as_ref().is_some_and(|m| dot(&m.1, &p).abs() >= act.min_overlap)
+        {
             saddle_regime = true;
+            lbfgs.reset();
             // Climb away from the initial minimum.
             let m = mode.as_mut().expect("lambda is finite");
             let mut d = x.clone();
@@ -961,6 +1057,32 @@ fn run_search(
                     e = e - init.energy,
                     "converged"
                 );
+                if cfg.verification.enabled {
+                    let (c, second) = check_saddle(pes, &x, &f, v, &cfg.verification, &mut rng)?;
+                    let tol = cfg.verification.negative_tolerance;
+                    if c.lowest < -tol && c.second < -tol && escapes < conv.max_escapes {
+                        // A higher-order saddle: down the second mode, away from the start.
+                        escapes += 1;
+                        let mut w = second;
+                        let mut d = x.clone();
+                        axpy(&mut d, -1.0, &x0);
+                        if dot(&w, &d) < 0.0 {
+                            scale(&mut w, -1.0);
+                        }
+                        tracing::debug!(
+                            escapes,
+                            second = c.second,
+                            "higher-order saddle: stepping down the second mode"
+                        );
+                        axpy(&mut x, conv.escape_step, &w);
+                        lbfgs.reset();
+                        pes.phase = Phase::Convergence;
+                        e = pes.eval(&x, &mut f)?;
+                        iters += 1;
+                        continue;
+                    }
+                    check = Some(c);
+                }
                 break;
             }
             if iters >= conv.max_iterations {
@@ -973,16 +1095,32 @@ fn run_search(
                 ));
             }
             let fpar = dot(&f, v);
-            let step = conv.max_step.min(fpar.abs() / lambda.abs().max(conv.lambda_floor));
-            axpy(&mut x, -fpar.signum() * step, v);
-            pes.phase = Phase::Convergence;
-            e = pes.eval(&x, &mut f)?;
-            let m = conv.perp_steps[iters.min(conv.perp_steps.len() - 1)];
-            let stop = (
-                conv.perp_fmax_fraction * conv.fmax,
-                conv.perp_fmax_fraction * conv.fnorm_max,
-            );
-            perp_relax(pes, &mut x, &mut f, &mut e, v, m, stop, &mut new_fire())?;
+            match conv.method {
+                ConvergenceMethod::Minmode => {
+                    // F - 2 (F·v) v: uphill along the mode, downhill across it.
+                    let mut g = f.clone();
+                    axpy(&mut g, -2.0 * fpar, v);
+                    pes.proj.apply(&mut g);
+                    let mut d = lbfgs.direction(&x, &g);
+                    pes.proj.apply(&mut d);
+                    cap_atom_step(&mut d, conv.max_step);
+                    axpy(&mut x, 1.0, &d);
+                    pes.phase = Phase::Convergence;
+                    e = pes.eval(&x, &mut f)?;
+                }
+                ConvergenceMethod::Newton => {
+                    let step = conv.max_step.min(fpar.abs() / lambda.abs().max(conv.lambda_floor));
+                    axpy(&mut x, -fpar.signum() * step, v);
+                    pes.phase = Phase::Convergence;
+                    e = pes.eval(&x, &mut f)?;
+                    let m = conv.perp_steps[iters.min(conv.perp_steps.len() - 1)];
+                    let stop = (
+                        conv.perp_fmax_fraction * conv.fmax,
+                        conv.perp_fmax_fraction * conv.fnorm_max,
+                    );
+                    perp_relax(pes, &mut x, &mut f, &mut e, v, m, stop, &mut new_fire())?;
+                }
+            }
             iters += 1;
         } else {
             if pushes >= act.max_pushes {
@@ -1083,22 +1221,7 @@ fn run_search(
         ));
     }
 
-    // 5. Independent check of the saddle.
-    let check = if cfg.verification.enabled {
-        let mut r: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
-        let proj = pes.proj.clone();
-        let lz1 = pes.lanczos(&xs, &fs, &r, &proj, &cfg.verification.lanczos, Phase::Verification)?;
-        let deflated = proj.clone().with_deflated(&lz1.eigenvector);
-        r.iter_mut().for_each(|z| *z = StandardNormal.sample(&mut rng));
-        let lz2 = pes.lanczos(&xs, &fs, &r, &deflated, &cfg.verification.lanczos, Phase::Verification)?;
-        Some(SaddleCheck {
-            lowest: lz1.eigenvalue,
-            second: lz2.eigenvalue,
-            overlap: dot(&lz1.eigenvector, &v).abs(),
-        })
-    } else {
-        None
-    };
+    // 5. The independent check of the saddle was made where the search converged.
     let tol = cfg.verification.negative_tolerance;
     let verified =
         check.as_ref().is_some_and(|c| c.lowest < -tol && c.second > -tol) && saddle_fmax < conv.fmax && reconnects;
@@ -1116,6 +1239,44 @@ fn run_search(
         verified,
         calls: CallCounts::default(),
     })
+}
+
+/// Overwrites the keys of `base` with those of `user`, table by table.
+fn merge_tables(base: &mut toml::Table, user: toml::Table) {
+    for (k, v) in user {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(u)) => merge_tables(b, u),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// The independent check of a converged saddle at `x` (forces `f`, the search's mode `v`): a
+/// Lanczos from a random start, then a second one with that mode deflated. Returns the check
+/// and the second mode's vector.
+fn check_saddle(
+    pes: &mut Pes<'_>,
+    x: &[f64],
+    f: &[f64],
+    v: &[f64],
+    cfg: &VerificationConfig,
+    rng: &mut ChaCha8Rng,
+) -> std::result::Result<(SaddleCheck, Vec<f64>), Stop> {
+    let n = x.len();
+    let mut r: Vec<f64> = (0..n).map(|_| StandardNormal.sample(rng)).collect();
+    let proj = pes.proj.clone();
+    let lz1 = pes.lanczos(x, f, &r, &proj, &cfg.lanczos, Phase::Verification)?;
+    let deflated = proj.clone().with_deflated(&lz1.eigenvector);
+    r.iter_mut().for_each(|z| *z = StandardNormal.sample(rng));
+    let lz2 = pes.lanczos(x, f, &r, &deflated, &cfg.lanczos, Phase::Verification)?;
+    let c = SaddleCheck {
+        lowest: lz1.eigenvalue,
+        second: lz2.eigenvalue,
+        overlap: dot(&lz1.eigenvector, v).abs(),
+    };
+    Ok((c, lz2.eigenvector))
 }
 
 /// Up to `steps` FIRE steps on the force perpendicular to the unit vector `u`, stopping early
@@ -1236,4 +1397,62 @@ fn relax_to(
         ));
     }
     Ok((r.energy, r.converged))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::potential::analytic::Harmonic;
+    use crate::structure::Cell;
+    use std::sync::Arc;
+
+    /// The saddle check on a quadratic surface of known spectrum: at a second-order saddle it
+    /// finds both negative eigenvalues and returns the second mode, which the search steps
+    /// down to leave it.
+    #[test]
+    fn check_finds_the_second_negative_mode_of_a_higher_order_saddle() {
+        let center: Vec<[f64; 3]> = (0..4).map(|i| [i as f64 * 2.5, 0.3 * i as f64, -0.1]).collect();
+        let mut eig: Vec<f64> = (0..12).map(|k| 0.5 + 0.7 * k as f64).collect();
+        eig[0] = -0.8;
+        eig[1] = -0.25;
+        let h = Harmonic::from_spectrum(&center, &eig, 11).unwrap();
+        let exact = h.hessian().clone().symmetric_eigen();
+        let k2 = (0..12).find(|&k| (exact.eigenvalues[k] - -0.25).abs() < 1e-9).unwrap();
+        let s = Structure::new(
+            Cell::open_box(&center, 5.0).unwrap(),
+            vec!["X".into()],
+            vec![0; 4],
+            center.clone(),
+        )
+        .unwrap();
+        let mut calc = Calculator::new(Arc::new(h));
+        let init = InitialMinimum {
+            free: Some(vec![true; 12]),
+            ..InitialMinimum::new(s.clone(), &mut calc).unwrap()
+        };
+        let cfg = ArtConfig::default();
+        let mut pes = Pes {
+            calc: &mut calc,
+            s,
+            fbuf: Vec::new(),
+            calls: CallCounts::default(),
+            phase: Phase::Convergence,
+            budget: 1000,
+            e_cap: f64::INFINITY,
+            proj: init.projector(),
+            active: None,
+            activate_force: 0.01,
+            base_free: init.free.clone(),
+        };
+        let x = init.structure.flat().to_vec();
+        let f = vec![0.0; 12];
+        let v = vec![0.0; 12];
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let (c, w) = check_saddle(&mut pes, &x, &f, &v, &cfg.verification, &mut rng).unwrap();
+        assert!((c.lowest - -0.8).abs() < 1e-3 * 0.8, "{c:?}");
+        assert!((c.second - -0.25).abs() < 1e-3 * 0.25, "{c:?}");
+        let overlap = dot(&w, exact.eigenvectors.column(k2).as_slice()).abs();
+        assert!(overlap > 0.999, "second mode overlap {overlap}");
+        assert_eq!(pes.calls.verification, pes.calls.total());
+    }
 }

@@ -32,7 +32,7 @@
 //! saddle (exactly one negative Hessian eigenvalue).
 
 use super::idpp::{IdppField, IdppPairs, DEFAULT_IDPP_CUTOFF};
-use crate::minimize::{FireParams, FireState, MinimizeOptions, MinimizerKind};
+use crate::minimize::{cap_atom_step, FireParams, FireState, LbfgsStepper, MinimizeOptions, MinimizerKind};
 use crate::potential::{Calculator, ForceField};
 use crate::structure::Structure;
 use crate::{Error, Result};
@@ -912,85 +912,34 @@ const LBFGS_MIN_COSINE: f64 = 0.2;
 /// cautious move (the value ASE's BFGS and L-BFGS start from).
 const LBFGS_INITIAL_CURVATURE: f64 = 70.0;
 
-/// Limited-memory BFGS on the whole band without a line search (Nocedal, Math. Comp. 35, 773
-/// (1980); as a NEB optimizer: Sheppard, Terrell & Henkelman, J. Chem. Phys. 128, 134106
-/// (2008)). The NEB force is no gradient, so there is no energy to search along: the
-/// quasi-Newton step is taken as it is, capped so that no atom moves more than `max_step`.
-/// Pairs (s, y = F_old - F_new) with s · y ≤ 0 (no positive curvature seen) are skipped, and
-/// the history is dropped when the step strays too far from the force (`LBFGS_MIN_COSINE`).
-/// It moves every image at every step (no image is held still, see [`relax_band`]).
+/// Limited-memory BFGS on the whole band without a line search (see
+/// [`crate::minimize::LbfgsStepper`]; as a NEB optimizer: Sheppard, Terrell & Henkelman,
+/// J. Chem. Phys. 128, 134106 (2008)): the quasi-Newton step is capped so that no atom moves
+/// more than `max_step`. It moves every image at every step (no image is held still, see
+/// [`relax_band`]).
 #[derive(Debug, Clone)]
 struct BandLbfgs {
     max_step: f64,
-    s: std::collections::VecDeque<Vec<f64>>,
-    y: std::collections::VecDeque<Vec<f64>>,
-    /// Band and forces at the last step, for the next pair.
-    last: Option<(Vec<f64>, Vec<f64>)>,
+    q: LbfgsStepper,
 }
 
 impl BandLbfgs {
     fn new(max_step: f64) -> Self {
         BandLbfgs {
             max_step,
-            s: Default::default(),
-            y: Default::default(),
-            last: None,
+            q: LbfgsStepper::new(LBFGS_MEMORY, LBFGS_MIN_COSINE, LBFGS_INITIAL_CURVATURE),
         }
     }
 
     fn reset(&mut self) {
-        self.s.clear();
-        self.y.clear();
-        self.last = None;
+        self.q.reset();
     }
 
     /// One step of the band `x` under the NEB forces `f`.
     fn step(&mut self, x: &mut [f64], f: &[f64]) {
-        if let Some((x0, f0)) = self.last.take() {
-            let s: Vec<f64> = x.iter().zip(&x0).map(|(a, b)| a - b).collect();
-            let y: Vec<f64> = f0.iter().zip(f).map(|(a, b)| a - b).collect();
-            if dot(&s, &y) > 0.0 {
-                if self.s.len() == LBFGS_MEMORY {
-                    self.s.pop_front();
-                    self.y.pop_front();
-                }
-                self.s.push_back(s);
-                self.y.push_back(y);
-            }
-        }
-        // Two-loop recursion: d = H F, H the inverse-Hessian estimate, scaled by
-        // s·y / y·y of the newest pair.
-        let mut d = f.to_vec();
-        let k = self.s.len();
-        let mut a = vec![0.0; k];
-        for i in (0..k).rev() {
-            a[i] = dot(&self.s[i], &d) / dot(&self.s[i], &self.y[i]);
-            d.iter_mut().zip(&self.y[i]).for_each(|(q, y)| *q -= a[i] * y);
-        }
-        let gamma = match (self.s.back(), self.y.back()) {
-            (Some(s), Some(y)) => dot(s, y) / dot(y, y),
-            _ => 1.0 / LBFGS_INITIAL_CURVATURE,
-        };
-        d.iter_mut().for_each(|q| *q *= gamma);
-        for i in 0..k {
-            let b = dot(&self.y[i], &d) / dot(&self.s[i], &self.y[i]);
-            d.iter_mut().zip(&self.s[i]).for_each(|(q, s)| *q += (a[i] - b) * s);
-        }
-        if dot(&d, f) <= LBFGS_MIN_COSINE * dot(&d, &d).sqrt() * dot(f, f).sqrt() {
-            self.s.clear();
-            self.y.clear();
-            d.iter_mut()
-                .zip(f)
-                .for_each(|(q, fi)| *q = fi / LBFGS_INITIAL_CURVATURE);
-        }
-        let longest = max_atom_norm(&d);
-        let scale = if longest > self.max_step {
-            self.max_step / longest
-        } else {
-            1.0
-        };
-        self.last = Some((x.to_vec(), f.to_vec()));
-        x.iter_mut().zip(&d).for_each(|(xi, di)| *xi += scale * di);
+        let mut d = self.q.direction(x, f);
+        cap_atom_step(&mut d, self.max_step);
+        x.iter_mut().zip(&d).for_each(|(xi, di)| *xi += di);
     }
 }
 
