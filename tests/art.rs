@@ -864,3 +864,43 @@ fn locality_local_evaluation_on_and_off_give_the_same_events_glass() {
     }
     assert!(events > 0, "no event to compare");
 }
+
+/// A search of the shipped 500-atom glass (central atom 9, the per-search seed of master seed
+/// 7) first converges on a second-order saddle. With the default `max_escapes` it steps down
+/// the second mode to a verified first-order saddle and flags the event; with
+/// `max_escapes = 0` it reports the second-order saddle, unverified.
+#[test]
+fn a_higher_order_saddle_is_left_down_its_second_mode() {
+    let ff = load_potential(&root().join("potentials/CuZr_mm.eam.fs"));
+    let s = pelx::structure::io::read_structure(
+        root().join("configs/CuZr50_500.extxyz"),
+        &pelx::structure::io::ReadOptions::default(),
+    )
+    .unwrap();
+    let template = Calculator::new(ff);
+    let init = InitialMinimum::new(s, &mut template.clone()).unwrap();
+    let (central, seed) = (9, 12895398507186247042);
+    let mut cfg = ArtConfig::default();
+    let tol = cfg.verification.negative_tolerance;
+    let SearchOutcome::Event(ev) = search(&init, &cfg, &mut template.clone(), central, seed) else {
+        panic!("no event")
+    };
+    let c = ev.check.unwrap();
+    assert!(
+        ev.escapes >= 1 && ev.verified,
+        "escapes {}, verified {}, {c:?}",
+        ev.escapes,
+        ev.verified
+    );
+    assert!(c.lowest < -tol && c.second > -tol, "{c:?}");
+    cfg.convergence.max_escapes = 0;
+    let SearchOutcome::Event(ev0) = search(&init, &cfg, &mut template.clone(), central, seed) else {
+        panic!("no event without escapes")
+    };
+    let c0 = ev0.check.unwrap();
+    assert!(ev0.escapes == 0 && !ev0.verified, "{c0:?}");
+    assert!(
+        c0.lowest < -tol && c0.second < -tol,
+        "not a higher-order saddle: {c0:?}"
+    );
+}

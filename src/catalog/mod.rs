@@ -222,7 +222,9 @@ pub struct Event {
     /// Sparse displacements of the saddle and of the final minimum from the initial minimum.
     pub saddle_displacements: Vec<Displacement>,
     pub final_displacements: Vec<Displacement>,
-    /// Free-form flags (e.g. `"lower_intermediate_saddle"` after an NEB check).
+    /// Free-form flags: `"escaped_higher_order_saddle"` when the search first converged on a
+    /// point with two negative eigenvalues and stepped down its second mode (ART
+    /// `max_escapes`); others may follow (e.g. after an NEB check).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
 }

@@ -619,6 +619,8 @@ pub struct FoundEvent {
     pub check: Option<SaddleCheck>,
     /// Whether the event passed every check (see the module documentation).
     pub verified: bool,
+    /// Higher-order saddles the search stepped down from before this one (`max_escapes`).
+    pub escapes: usize,
     pub calls: CallCounts,
 }
 
@@ -1236,6 +1238,7 @@ fn run_search(
         reconnects,
         check,
         verified,
+        escapes,
         calls: CallCounts::default(),
     })
 }

@@ -28,6 +28,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
+
+/// The catalog flag of an event whose search stepped down from a higher-order saddle first.
+pub const ESCAPED_FLAG: &str = "escaped_higher_order_saddle";
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// How many searches to run.
@@ -612,7 +615,11 @@ fn event_record(task: &Task, ev: &FoundEvent, init: &InitialMinimum, cfg: &ArtCo
         check: ev.check,
         saddle_displacements: sparse(&d_sad),
         final_displacements: sparse(&d_fin),
-        flags: Vec::new(),
+        flags: if ev.escapes > 0 {
+            vec![ESCAPED_FLAG.to_string()]
+        } else {
+            Vec::new()
+        },
     }
 }
 
