@@ -96,6 +96,16 @@ fn partial_nested_tables_keep_the_documented_defaults() {
     assert!(d.verification.lanczos.residual_tol > 0.0 && d.lanczos.residual_tol == 0.0);
     assert_eq!(cfg.lanczos.max_vectors, 20);
     assert_eq!(cfg.lanczos.residual_tol, 0.0);
+    // Values outside their range are refused by name.
+    for (text, key) in [
+        ("[activation]\nmin_overlap = 1.5\n", "activation.min_overlap"),
+        ("[activation]\nmin_overlap = -0.1\n", "activation.min_overlap"),
+        ("[convergence]\nmemory = 0\n", "convergence.memory"),
+        ("[convergence]\nescape_step = 0.0\n", "convergence.escape_step"),
+    ] {
+        let err = ArtConfig::from_toml_str(text, Path::new("range.toml")).unwrap_err();
+        assert!(err.to_string().contains(key), "{text}: {err}");
+    }
     // Unknown keys are still errors with their line.
     let err = ArtConfig::from_toml_str("[lanczos]\n\nresidual = 1\n", Path::new("bad.toml")).unwrap_err();
     assert!(

@@ -18,7 +18,7 @@ pub struct LbfgsStepper {
     initial_curvature: f64,
     s: VecDeque<Vec<f64>>,
     y: VecDeque<Vec<f64>>,
-    /// Coordinates and force at the last step, for the next pair.
+    /// Coordinates and force at the last step, for the next pair (their buffers become it).
     last: Option<(Vec<f64>, Vec<f64>)>,
 }
 
@@ -57,16 +57,20 @@ impl LbfgsStepper {
     /// estimate of the two-loop recursion scaled by s·y / y·y of the newest pair. Records
     /// (`x`, `f`) so that the next call can form a new pair.
     pub fn direction(&mut self, x: &[f64], f: &[f64]) -> Vec<f64> {
-        if let Some((x0, f0)) = self.last.take() {
-            let s: Vec<f64> = x.iter().zip(&x0).map(|(a, b)| a - b).collect();
-            let y: Vec<f64> = f0.iter().zip(f).map(|(a, b)| a - b).collect();
+        // Buffers for the next `last`: the pair that leaves the history, when one does.
+        let mut spare = None;
+        if let Some((mut s, mut y)) = self.last.take() {
+            // In place: s = x - x_old, y = f_old - f.
+            s.iter_mut().zip(x).for_each(|(a, b)| *a = b - *a);
+            y.iter_mut().zip(f).for_each(|(a, b)| *a -= b);
             if dot(&s, &y) > 0.0 {
                 if self.s.len() == self.memory {
-                    self.s.pop_front();
-                    self.y.pop_front();
+                    spare = self.s.pop_front().zip(self.y.pop_front());
                 }
                 self.s.push_back(s);
                 self.y.push_back(y);
+            } else {
+                spare = Some((s, y));
             }
         }
         let mut d = f.to_vec();
@@ -90,7 +94,14 @@ impl LbfgsStepper {
             self.y.clear();
             d.iter_mut().zip(f).for_each(|(q, fi)| *q = fi / self.initial_curvature);
         }
-        self.last = Some((x.to_vec(), f.to_vec()));
+        self.last = Some(match spare {
+            Some((mut a, mut b)) if a.len() == x.len() && b.len() == f.len() => {
+                a.copy_from_slice(x);
+                b.copy_from_slice(f);
+                (a, b)
+            }
+            _ => (x.to_vec(), f.to_vec()),
+        });
         d
     }
 }

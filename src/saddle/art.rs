@@ -495,6 +495,16 @@ impl ArtConfig {
         pos("convergence.lambda_floor", self.convergence.lambda_floor)?;
         pos("convergence.fnorm_max", self.convergence.fnorm_max)?;
         pos("convergence.max_mode_offset", self.convergence.max_mode_offset)?;
+        pos("convergence.escape_step", self.convergence.escape_step)?;
+        if self.convergence.memory == 0 {
+            return Err(Error::invalid("art config: convergence.memory must be at least 1"));
+        }
+        let ov = self.activation.min_overlap;
+        if !((0.0..=1.0).contains(&ov)) {
+            return Err(Error::invalid(format!(
+                "art config: activation.min_overlap is a |cos| and must lie in [0, 1] (got {ov})"
+            )));
+        }
         pos("relaxation.push", self.relaxation.push)?;
         pos("relaxation.fmax", self.relaxation.fmax)?;
         pos("relaxation.max_atom_step", self.relaxation.max_atom_step)?;
