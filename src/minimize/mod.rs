@@ -223,6 +223,9 @@ pub struct ActiveAtoms {
     active: Vec<bool>,
     /// Number of active atoms.
     count: usize,
+    /// Force below which a frozen atom never joins, whatever threshold `grow` is given, eV/Å
+    /// (0 by default; see [`ActiveAtoms::set_join_floor`]).
+    join_floor: f64,
 }
 
 impl ActiveAtoms {
@@ -231,6 +234,7 @@ impl ActiveAtoms {
         let mut a = ActiveAtoms {
             active: vec![false; n],
             count: 0,
+            join_floor: 0.0,
         };
         for i in atoms {
             a.insert(i);
@@ -268,9 +272,16 @@ impl ActiveAtoms {
     pub fn flags(&self) -> &[bool] {
         &self.active
     }
-    /// Adds every frozen atom whose force norm exceeds `threshold` (eV/Å); returns how many
-    /// joined.
+    /// Sets the force below which frozen atoms never join (eV/Å): a relaxation to a tight
+    /// fmax then converges the active atoms to it and leaves frozen atoms below the floor, so
+    /// that the set does not spread over the far field of a small strain.
+    pub fn set_join_floor(&mut self, floor: f64) {
+        self.join_floor = floor.max(0.0);
+    }
+    /// Adds every frozen atom whose force norm exceeds `threshold` (and the join floor, eV/Å);
+    /// returns how many joined.
     pub fn grow(&mut self, forces: &[[f64; 3]], threshold: f64) -> usize {
+        let threshold = threshold.max(self.join_floor);
         let t2 = threshold * threshold;
         let mut added = 0;
         for (a, f) in self.active.iter_mut().zip(forces) {
@@ -296,7 +307,8 @@ impl ActiveAtoms {
 /// atom whose force exceeds `opts.fmax`; convergence therefore holds for the whole system (see
 /// [`ActiveAtoms`]). L-BFGS and CG restart with an empty memory whenever the set grows; FIRE
 /// goes on with the new atoms at rest. Iteration and force-call budgets cover all restarts.
-/// The reported `fmax` is that of the active atoms (the frozen ones are below `opts.fmax`).
+/// The reported `fmax` is that of the active atoms (the frozen ones are below `opts.fmax`, or
+/// below the set's join floor when that is higher).
 pub fn minimize_active(
     kind: MinimizerKind,
     s: &mut Structure,

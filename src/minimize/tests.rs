@@ -510,3 +510,57 @@ fn active_set_relaxation_converges_for_the_whole_system() {
         assert_eq!(still, s.len() - active.len(), "{kind}: a frozen atom moved");
     }
 }
+
+/// A join floor above the relaxation's fmax: the active atoms converge to fmax, the frozen ones
+/// stay below the floor (and above fmax somewhere, so the floor did hold atoms back), and the
+/// set grows less than without the floor.
+#[test]
+fn join_floor_keeps_weakly_pulled_atoms_frozen() {
+    let ff: Arc<dyn ForceField> = Arc::new(Eam::from_file(&potential_file("Cu_mishin1.eam.alloy")).unwrap());
+    let opts = MinimizeOptions {
+        fmax: 1e-4,
+        ..Default::default()
+    };
+    let (_, relaxed) = relax(MinimizerKind::Lbfgs, &cu_vacancy(), ff.clone(), &opts);
+    let mut start = relaxed.clone();
+    start.positions[5][0] += 0.1;
+    let floor = 3e-2;
+    let grown = |floor: f64| {
+        let mut s = start.clone();
+        let mut calc = Calculator::new(ff.clone());
+        let mut active = ActiveAtoms::new(s.len(), [5]);
+        active.set_join_floor(floor);
+        let r = minimize_active(MinimizerKind::Lbfgs, &mut s, &mut calc, &opts, &mut active).unwrap();
+        assert!(r.converged, "floor {floor}: {r:?}");
+        let (_, f) = Calculator::new(ff.clone()).energy_forces(&s).unwrap();
+        (active, f)
+    };
+    let (with_floor, f) = grown(floor);
+    let frozen_max = f
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !with_floor.contains(*i))
+        .map(|(_, v)| (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt())
+        .fold(0.0, f64::max);
+    let active_max = f
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| with_floor.contains(*i))
+        .map(|(_, v)| (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt())
+        .fold(0.0, f64::max);
+    assert!(active_max < opts.fmax, "active atoms at {active_max}");
+    assert!(frozen_max < floor, "a frozen atom at {frozen_max}");
+    assert!(
+        frozen_max > opts.fmax,
+        "the floor held nothing back ({frozen_max}, {} of {} active)",
+        with_floor.len(),
+        f.len()
+    );
+    let (without, _) = grown(0.0);
+    assert!(
+        with_floor.len() < without.len(),
+        "{} atoms with the floor, {} without",
+        with_floor.len(),
+        without.len()
+    );
+}

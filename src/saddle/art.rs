@@ -180,7 +180,9 @@ pub struct ConvergenceConfig {
     pub lambda_floor: f64,
     /// ... and when the 2-norm of the whole force (all atoms) is below this, eV/Å. In soft
     /// glasses a residual force spread thinly over many atoms passes a per-atom threshold
-    /// while the point is still far (in energy) from a stationary point.
+    /// while the point is still far (in energy) from a stationary point: on the 16,000-atom
+    /// replica, a saddle converged with this test on the active atoms only (831 of them) lay
+    /// 0.1 eV above the one converged with it on the whole system.
     pub fnorm_max: f64,
     /// The saddle is also required to lie within this distance of the top along the mode,
     /// estimated by the Newton step |F_par| / |λ| (Å). A per-atom force threshold alone
@@ -352,38 +354,46 @@ impl Default for LimitsConfig {
 /// style but driven by forces, and local force evaluation.
 ///
 /// The active set starts as the atoms within `radius` of the central atom (the perturbed atoms
-/// at the default) and only grows: after every force call of the activation, convergence and
-/// relaxation phases, each frozen atom whose force exceeds `activate_force` (in a relaxation:
-/// the relaxation's fmax) joins it. Forces are exact for every atom
-/// (frozen atoms included), so the saddle and minimum tests are tests on the whole system.
+/// at the default) and only grows. After every force call of the activation and convergence
+/// phases, each frozen atom joins whose force exceeds both what the phase's perpendicular
+/// relaxation aims below (`activation.perp_fmax`; `convergence.perp_fmax_fraction` × `fmax`)
+/// and half of the largest force: far from convergence, the strain of the pushed region would
+/// otherwise pull in its surroundings without need. In a relaxation an atom joins above the
+/// relaxation's `fmax` (also during the refinement to `refine_fmax`). Forces are exact for
+/// every atom (frozen atoms included), so the saddle and minimum tests are tests on the whole
+/// system: once the active atoms pass the saddle tests, frozen atoms that together fail the
+/// 2-norm test join, largest force first.
 ///
 /// The search's Lanczos works on the active set: it finds the lowest eigenpair of the Hessian
 /// block H_AA of the active atoms, the Hessian of the energy with the frozen atoms held fixed.
 /// By Cauchy interlacing the k-th eigenvalue of H_AA is at least the k-th of the full Hessian,
 /// so a negative lowest eigenvalue of H_AA proves a negative full mode. A lower full eigenvalue
 /// (a soft mode that extends past the set) only changes the convergence path, not the
-/// convergence tests. The saddle check (`[verification]`) works on the whole system, so that
-/// a second negative mode carried by frozen atoms is not missed.
+/// convergence tests. The saddle check (`[verification]`) works on the active atoms and the
+/// frozen atoms within `check_margin` of them, so that a second negative mode carried by the
+/// strained frozen shell is not missed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LocalityConfig {
     /// Move only the active set (true, the default; false: every atom moves). On the
-    /// 2,000-atom Cu-Zr sample it keeps distant soft atoms from flipping during a search, so
-    /// that more saddles lead back to the initial minimum: 35 % of 300 searches verified
-    /// against 30 % (`results/bench/README.md`). It does not make a search's cost independent
-    /// of the system size (`pelx bench art-scale`).
+    /// 2,000-atom Cu-Zr sample it keeps the search on the central atom's neighbourhood instead
+    /// of soft spots elsewhere in the box: 53 % of 300 searches verified against 30 % without
+    /// it, at 1,380 force calls per verified event against 2,430 (`results/bench/README.md`).
+    /// A search's cost still grows with the system size: the saddle's whole-system force
+    /// tests relax the event's elastic far field (`pelx bench art-scale`).
     pub enabled: bool,
     /// Atoms within this distance of the central atom start in the active set, Å (the
     /// perturbed atoms always do).
     pub radius: f64,
-    /// A frozen atom whose force exceeds this joins the active set, eV/Å: well below the
-    /// saddle fmax (0.05) and of the order of the relaxation fmax (0.01), so that frozen
-    /// atoms neither stop the saddle norm test nor hold a relaxation back.
-    pub activate_force: f64,
     /// Evaluate forces locally ([`Calculator::with_local`]): recompute only what the atoms
     /// that moved since the previous call can reach. Exact to rounding; the reported saddle and
     /// final energies come from full evaluations (one extra force call each).
     pub local_evaluation: bool,
+    /// The saddle check ([`VerificationConfig`]) covers the active atoms and every atom
+    /// within this distance of one of them, Å: the frozen atoms the event strains (the
+    /// Hessian of atoms farther out is that of the initial minimum). A check on the whole
+    /// system would cost full force calls at every Hessian-vector product.
+    pub check_margin: f64,
 }
 
 impl Default for LocalityConfig {
@@ -391,8 +401,8 @@ impl Default for LocalityConfig {
         LocalityConfig {
             enabled: true,
             radius: 3.5,
-            activate_force: 0.01,
             local_evaluation: true,
+            check_margin: 5.0,
         }
     }
 }
@@ -520,7 +530,9 @@ impl ArtConfig {
         pos("input.relax_fmax", self.input.relax_fmax)?;
         pos("catalog.displacement_cutoff", self.catalog.displacement_cutoff)?;
         pos("catalog.moved_threshold", self.catalog.moved_threshold)?;
-        pos("locality.activate_force", self.locality.activate_force)?;
+        if !(self.locality.check_margin >= 0.0 && self.locality.check_margin.is_finite()) {
+            return Err(Error::invalid("art config: locality.check_margin must be at least 0"));
+        }
         if !(self.locality.radius >= 0.0 && self.locality.radius.is_finite()) {
             return Err(Error::invalid("art config: locality.radius must be at least 0"));
         }
@@ -662,7 +674,10 @@ struct Pes<'a> {
     proj: Projector,
     /// The active set (None: every atom moves) and the force above which a frozen atom joins.
     active: Option<ActiveAtoms>,
-    activate_force: f64,
+    /// Force above which a frozen atom joins the active set, eV/Å: in activation and in
+    /// convergence, what each phase's perpendicular relaxation aims below.
+    grow_activation: f64,
+    grow_convergence: f64,
     /// The free-coordinate mask of the initial minimum (None: all free).
     base_free: Option<Vec<bool>>,
 }
@@ -703,6 +718,20 @@ impl Pes<'_> {
         self.proj.remove_translation = self.base_free.is_none();
     }
 
+    /// The 2-norm of the forces on the active atoms (all atoms without an active set), eV/Å.
+    fn active_norm(&self, f: &[f64]) -> f64 {
+        match &self.active {
+            None => norm(f),
+            Some(a) => f
+                .chunks_exact(3)
+                .zip(a.flags())
+                .filter(|(_, &on)| on)
+                .map(|(c, _)| c[0] * c[0] + c[1] * c[1] + c[2] * c[2])
+                .sum::<f64>()
+                .sqrt(),
+        }
+    }
+
     /// Adds every frozen atom whose force exceeds `max_limit`, then frozen atoms, largest force
     /// first, until the 2-norm of the forces left on frozen atoms is below `norm_limit` (eV/Å):
     /// the saddle tests cover the whole system, and frozen atoms (each below `activate_force`,
@@ -731,6 +760,38 @@ impl Pes<'_> {
         }
         tracing::trace!(active = a.len(), "active set grew for the force norm");
         self.update_projector();
+    }
+
+    /// The subspace of the saddle check at `x`: the whole system without an active set; with
+    /// one, the active atoms and every atom within `margin` Å of one of them (free coordinates
+    /// only), the rigid translation of that region removed as in the search's projector.
+    fn check_projector(&self, x: &[f64], margin: f64) -> Projector {
+        let n_atoms = x.len() / 3;
+        let Some(a) = &self.active else {
+            return Projector::for_system(n_atoms, self.base_free.clone());
+        };
+        let mut region = a.flags().to_vec();
+        if margin > 0.0 {
+            let mut s = self.s.clone();
+            s.flat_mut().copy_from_slice(x);
+            let mut nl = crate::potential::neighbor::NeighborList::new(margin, 0.0);
+            nl.build(&s);
+            for i in 0..n_atoms {
+                for (j, _) in nl.neighbors(i) {
+                    if a.contains(i) || a.contains(j) {
+                        region[i] = true;
+                        region[j] = true;
+                    }
+                }
+            }
+        }
+        let mut mask: Vec<bool> = region.iter().flat_map(|&b| [b; 3]).collect();
+        if let Some(free) = &self.base_free {
+            mask.iter_mut().zip(free).for_each(|(m, &f)| *m &= f);
+        }
+        let mut proj = Projector::for_system(n_atoms, Some(mask));
+        proj.remove_translation = self.base_free.is_none();
+        proj
     }
 
     /// The energy at `x` from a full evaluation (the local calculator's cache dropped first),
@@ -766,8 +827,16 @@ impl Pes<'_> {
         self.count(1);
         // Finite-difference points of Lanczos are not iterates: they do not grow the set.
         if !matches!(self.phase, Phase::Lanczos | Phase::Verification) {
+            let limit = match self.phase {
+                Phase::Activation => self.grow_activation,
+                _ => self.grow_convergence,
+            };
+            // Frozen atoms join when their forces matter: above what the phase relaxes to,
+            // and comparable with the largest force (so that the strain of a point far from
+            // convergence does not pull in its surroundings).
+            let threshold = limit.max(GROW_RELATIVE * crate::potential::fmax(&self.fbuf));
             if let Some(a) = self.active.as_mut() {
-                if a.grow(&self.fbuf, self.activate_force) > 0 {
+                if a.grow(&self.fbuf, threshold) > 0 {
                     tracing::trace!(active = a.len(), phase = ?self.phase, calls = self.calls.total(), "active set grew");
                     self.update_projector();
                 }
@@ -815,6 +884,10 @@ impl Pes<'_> {
         }
     }
 }
+
+/// A frozen atom joins the active set only if its force exceeds this fraction of the largest
+/// force (and the phase's limit).
+const GROW_RELATIVE: f64 = 0.5;
 
 /// `minmode` drops its L-BFGS history when the step and the min-mode force make an angle above
 /// arccos(0.2) ≈ 78° (the force is no gradient; see [`LbfgsStepper`]).
@@ -866,7 +939,8 @@ pub fn search(
         e_cap: init.energy + cfg.limits.max_energy_rise,
         proj: init.projector(),
         active: None,
-        activate_force: cfg.locality.activate_force,
+        grow_activation: cfg.activation.perp_fmax,
+        grow_convergence: cfg.convergence.perp_fmax_fraction * cfg.convergence.fmax,
         base_free: init.free.clone(),
     };
     let local0 = pes.calc.local_calls();
@@ -1047,13 +1121,17 @@ fn run_search(
             }
         }
         if saddle_regime {
-            // Frozen atoms whose forces alone would fail the saddle test join the set, so
-            // that the perpendicular relaxation can remove them.
-            pes.grow_for_saddle_test(
-                &f,
-                conv.perp_fmax_fraction * conv.fmax,
-                conv.perp_fmax_fraction * conv.fnorm_max,
-            );
+            // Once the active atoms pass the saddle tests, frozen atoms whose forces together
+            // fail the norm test join the set, largest first, so that the perpendicular
+            // relaxation can remove them. (Earlier, the set would take in the strain field of
+            // a point far from the saddle.)
+            if max_atom_norm(&f) < conv.fmax && pes.active_norm(&f) < conv.fnorm_max && norm(&f) >= conv.fnorm_max {
+                pes.grow_for_saddle_test(
+                    &f,
+                    conv.perp_fmax_fraction * conv.fmax,
+                    conv.perp_fmax_fraction * conv.fnorm_max,
+                );
+            }
             let v = &mode.as_ref().expect("saddle regime has a mode").1;
             if max_atom_norm(&f) < conv.fmax
                 && norm(&f) < conv.fnorm_max
@@ -1064,12 +1142,15 @@ fn run_search(
                     lambda,
                     fpar = dot(&f, v),
                     fnorm = norm(&f),
+                    fnorm_active = pes.active_norm(&f),
+                    active = pes.active.as_ref().map(|a| a.len()),
                     fmax = max_atom_norm(&f),
                     e = e - init.energy,
                     "converged"
                 );
                 if cfg.verification.enabled {
-                    let (c, second) = check_saddle(pes, &x, &f, v, &cfg.verification, &mut rng)?;
+                    let (c, second) =
+                        check_saddle(pes, &x, &f, v, &cfg.verification, cfg.locality.check_margin, &mut rng)?;
                     let tol = cfg.verification.negative_tolerance;
                     if c.lowest < -tol && c.second < -tol && escapes < conv.max_escapes {
                         // A higher-order saddle: down the second mode, away from the start.
@@ -1265,21 +1346,23 @@ fn merge_tables(base: &mut toml::Table, user: toml::Table) {
     }
 }
 
-/// The independent check of a converged saddle at `x` (forces `f`, the search's mode `v`) on
-/// the whole system: a Lanczos from a random start, then a second one with that mode deflated. Returns the check
-/// and the second mode's vector.
+/// The independent check of a converged saddle at `x` (forces `f`, the search's mode `v`): a
+/// Lanczos from a random start, then a second one with that mode deflated, on the whole system,
+/// or with an active set on its atoms and every atom within `margin` Å of them (see
+/// [`LocalityConfig::check_margin`]). Returns the check and the second mode's vector.
 fn check_saddle(
     pes: &mut Pes<'_>,
     x: &[f64],
     f: &[f64],
     v: &[f64],
     cfg: &VerificationConfig,
+    margin: f64,
     rng: &mut ChaCha8Rng,
 ) -> std::result::Result<(SaddleCheck, Vec<f64>), Stop> {
     let n = x.len();
     let mut r: Vec<f64> = (0..n).map(|_| StandardNormal.sample(rng)).collect();
-    // The whole system (its free coordinates), whatever the active set.
-    let proj = Projector::for_system(n / 3, pes.base_free.clone());
+    let proj = pes.check_projector(x, margin);
+    proj.apply(&mut r);
     let lz1 = pes.lanczos(x, f, &r, &proj, &cfg.lanczos, Phase::Verification)?;
     let deflated = proj.clone().with_deflated(&lz1.eigenvector);
     r.iter_mut().for_each(|z| *z = StandardNormal.sample(rng));
@@ -1355,7 +1438,16 @@ fn relax_side(
     );
     let near = |x: &[f64], e: f64, dist: f64, de: f64| (e - init.energy).abs() < de && max_atom_distance(x, x0) < dist;
     if converged && near(x, energy, cfg.near_distance, cfg.near_energy) && cfg.refine_fmax < cfg.fmax {
-        (energy, converged) = relax_to(pes, x, cfg, cfg.refine_fmax)?;
+        // The refinement converges the moving atoms; frozen atoms join only above `fmax` (the
+        // far field of a small strain would otherwise pull in the whole system).
+        if let Some(a) = pes.active.as_mut() {
+            a.set_join_floor(cfg.fmax);
+        }
+        let r = relax_to(pes, x, cfg, cfg.refine_fmax);
+        if let Some(a) = pes.active.as_mut() {
+            a.set_join_floor(0.0);
+        }
+        (energy, converged) = r?;
     }
     tracing::debug!(
         e = energy - init.energy,
@@ -1454,18 +1546,62 @@ mod tests {
             e_cap: f64::INFINITY,
             proj: init.projector(),
             active: None,
-            activate_force: 0.01,
+            grow_activation: 0.1,
+            grow_convergence: 0.025,
             base_free: init.free.clone(),
         };
         let x = init.structure.flat().to_vec();
         let f = vec![0.0; 12];
         let v = vec![0.0; 12];
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let (c, w) = check_saddle(&mut pes, &x, &f, &v, &cfg.verification, &mut rng).unwrap();
+        let (c, w) = check_saddle(&mut pes, &x, &f, &v, &cfg.verification, 0.0, &mut rng).unwrap();
         assert!((c.lowest - -0.8).abs() < 1e-3 * 0.8, "{c:?}");
         assert!((c.second - -0.25).abs() < 1e-3 * 0.25, "{c:?}");
         let overlap = dot(&w, exact.eigenvectors.column(k2).as_slice()).abs();
         assert!(overlap > 0.999, "second mode overlap {overlap}");
         assert_eq!(pes.calls.verification, pes.calls.total());
+    }
+
+    /// With an active set, the saddle check covers exactly the active atoms and the atoms
+    /// within `check_margin` of one of them (checked against all pair distances), all three
+    /// coordinates of each; without one, the whole system.
+    #[test]
+    fn check_region_is_the_active_set_and_its_margin() {
+        use crate::structure::io::{read_structure, ReadOptions};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let s = read_structure(root.join("configs/CuZr50_500.extxyz"), &ReadOptions::default()).unwrap();
+        let ff = crate::potential::load(&[&root.join("potentials/CuZr_mm.eam.fs")]).unwrap();
+        let mut calc = Calculator::new(ff);
+        let init = InitialMinimum::new(s.clone(), &mut calc).unwrap();
+        let core = init.neighbourhood(10, 3.5);
+        let mut pes = Pes {
+            calc: &mut calc,
+            s: s.clone(),
+            fbuf: Vec::new(),
+            calls: CallCounts::default(),
+            phase: Phase::Convergence,
+            budget: 1000,
+            e_cap: f64::INFINITY,
+            proj: init.projector(),
+            active: None,
+            grow_activation: 0.1,
+            grow_convergence: 0.025,
+            base_free: None,
+        };
+        let x = s.flat().to_vec();
+        assert!(pes.check_projector(&x, 5.0).free.is_none());
+        pes.active = Some(ActiveAtoms::new(s.len(), core.iter().copied()));
+        let margin = 5.0;
+        let proj = pes.check_projector(&x, margin);
+        let mask = proj.free.as_ref().unwrap();
+        let mut inside = 0;
+        for i in 0..s.len() {
+            let expect = core
+                .iter()
+                .any(|&a| a == i || s.cell.distance(s.positions[a], s.positions[i]) <= margin);
+            assert_eq!(mask[3 * i..3 * i + 3], [expect; 3], "atom {i}");
+            inside += expect as usize;
+        }
+        assert!(inside > core.len() && inside < s.len(), "{inside} atoms");
     }
 }
