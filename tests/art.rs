@@ -102,6 +102,9 @@ fn partial_nested_tables_keep_the_documented_defaults() {
         ("[activation]\nmin_overlap = -0.1\n", "activation.min_overlap"),
         ("[convergence]\nmemory = 0\n", "convergence.memory"),
         ("[convergence]\nescape_step = 0.0\n", "convergence.escape_step"),
+        ("[locality]\ncheck_margin = -1.0\n", "locality.check_margin"),
+        ("[locality]\nrelax_join_force = 0.0\n", "locality.relax_join_force"),
+        ("[locality]\nactivate_force = 0.01\n", "activate_force"),
     ] {
         let err = ArtConfig::from_toml_str(text, Path::new("range.toml")).unwrap_err();
         assert!(err.to_string().contains(key), "{text}: {err}");

@@ -269,7 +269,8 @@ pub struct RelaxationConfig {
     /// 0.01 a relaxation pushed 0.1 Å off a saddle along a soft mode can stop at once, or on a
     /// shoulder: on the 2,000-atom glass 8 of 55 final minima then lay more than 0.05 eV (up to
     /// 2 eV) above the minimum a tighter relaxation reaches, four of them with E_rev < 0.01 eV.
-    /// At 0.001, 1 of 60 lay 0.023 eV above it and none more (`results/bench/README.md`).
+    /// At 0.001 (and `locality.relax_join_force` 0.01) none of 60 lay more than 0.004 eV above
+    /// it (`scripts/check_final_minima.sh`, `results/bench/README.md`).
     pub fmax: f64,
     /// Tighter convergence for a minimum found near the initial one, eV/Å.
     pub refine_fmax: f64,
@@ -382,8 +383,9 @@ impl Default for LimitsConfig {
 pub struct LocalityConfig {
     /// Move only the active set (true, the default; false: every atom moves). On the
     /// 2,000-atom Cu-Zr sample it keeps the search on the central atom's neighbourhood instead
-    /// of soft spots elsewhere in the box: 53 % of 300 searches verified against 30 % without
-    /// it, at 1,380 force calls per verified event against 2,430 (`results/bench/README.md`).
+    /// of soft spots elsewhere in the box: 56 % of 300 searches verified, at 1,416 force calls
+    /// per verified event (session 4, with an active set that spread over the box: 35 % and
+    /// 2,026; without one: 30 % and 2,429; `results/bench/README.md`).
     /// A search's cost still grows with the system size: the saddle's whole-system force
     /// tests relax the event's elastic far field (`pelx bench art-scale`).
     pub enabled: bool,
