@@ -1540,6 +1540,24 @@ mod tests {
     use crate::structure::Cell;
     use std::sync::Arc;
 
+    /// A force-field wrapper at `init` in the convergence phase, without an active set.
+    fn test_pes<'a>(calc: &'a mut Calculator, init: &InitialMinimum) -> Pes<'a> {
+        Pes {
+            calc,
+            s: init.structure.clone(),
+            fbuf: Vec::new(),
+            calls: CallCounts::default(),
+            phase: Phase::Convergence,
+            budget: 1000,
+            e_cap: f64::INFINITY,
+            proj: init.projector(),
+            active: None,
+            grow_activation: 0.1,
+            grow_convergence: 0.025,
+            base_free: init.free.clone(),
+        }
+    }
+
     /// The saddle check on a quadratic surface of known spectrum: at a second-order saddle it
     /// finds both negative eigenvalues and returns the second mode, which the search steps
     /// down to leave it.
@@ -1565,20 +1583,7 @@ mod tests {
             ..InitialMinimum::new(s.clone(), &mut calc).unwrap()
         };
         let cfg = ArtConfig::default();
-        let mut pes = Pes {
-            calc: &mut calc,
-            s,
-            fbuf: Vec::new(),
-            calls: CallCounts::default(),
-            phase: Phase::Convergence,
-            budget: 1000,
-            e_cap: f64::INFINITY,
-            proj: init.projector(),
-            active: None,
-            grow_activation: 0.1,
-            grow_convergence: 0.025,
-            base_free: init.free.clone(),
-        };
+        let mut pes = test_pes(&mut calc, &init);
         let x = init.structure.flat().to_vec();
         let f = vec![0.0; 12];
         let v = vec![0.0; 12];
@@ -1603,20 +1608,7 @@ mod tests {
         let mut calc = Calculator::new(ff);
         let init = InitialMinimum::new(s.clone(), &mut calc).unwrap();
         let core = init.neighbourhood(10, 3.5);
-        let mut pes = Pes {
-            calc: &mut calc,
-            s: s.clone(),
-            fbuf: Vec::new(),
-            calls: CallCounts::default(),
-            phase: Phase::Convergence,
-            budget: 1000,
-            e_cap: f64::INFINITY,
-            proj: init.projector(),
-            active: None,
-            grow_activation: 0.1,
-            grow_convergence: 0.025,
-            base_free: None,
-        };
+        let mut pes = test_pes(&mut calc, &init);
         let x = s.flat().to_vec();
         assert!(pes.check_projector(&x, 5.0).free.is_none());
         pes.active = Some(ActiveAtoms::new(s.len(), core.iter().copied()));
