@@ -858,16 +858,22 @@ fn locality_local_evaluation_on_and_off_give_the_same_events_cu_vacancy() {
     assert!(events > 0, "no event to compare");
 }
 
-/// The same on the shipped 500-atom Cu-Zr glass, six seeds around two atoms.
-#[test]
-#[ignore = "a minute in the dev profile; run with --ignored"]
-fn locality_local_evaluation_on_and_off_give_the_same_events_glass() {
+/// The shipped 500-atom Cu50Zr50 glass and its Mendelev Cu-Zr potential.
+fn glass_500() -> (Arc<dyn ForceField>, Structure) {
     let ff = load_potential(&root().join("potentials/CuZr_mm.eam.fs"));
     let s = pelx::structure::io::read_structure(
         root().join("configs/CuZr50_500.extxyz"),
         &pelx::structure::io::ReadOptions::default(),
     )
     .unwrap();
+    (ff, s)
+}
+
+/// The same on the shipped 500-atom Cu-Zr glass, six seeds around two atoms.
+#[test]
+#[ignore = "a minute in the dev profile; run with --ignored"]
+fn locality_local_evaluation_on_and_off_give_the_same_events_glass() {
+    let (ff, s) = glass_500();
     let mut calc = Calculator::new(ff.clone());
     let init = InitialMinimum::new(s, &mut calc).unwrap();
     let cfg = ArtConfig::default();
@@ -884,12 +890,7 @@ fn locality_local_evaluation_on_and_off_give_the_same_events_glass() {
 /// `max_escapes = 0` it reports the second-order saddle, unverified.
 #[test]
 fn a_higher_order_saddle_is_left_down_its_second_mode() {
-    let ff = load_potential(&root().join("potentials/CuZr_mm.eam.fs"));
-    let s = pelx::structure::io::read_structure(
-        root().join("configs/CuZr50_500.extxyz"),
-        &pelx::structure::io::ReadOptions::default(),
-    )
-    .unwrap();
+    let (ff, s) = glass_500();
     let template = Calculator::new(ff);
     let init = InitialMinimum::new(s, &mut template.clone()).unwrap();
     let (central, seed) = (102, 11939230945004699931);

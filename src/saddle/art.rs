@@ -622,6 +622,12 @@ impl InitialMinimum {
         Projector::for_system(self.structure.len(), self.free.clone())
     }
 
+    /// Whether `x` (energy `e`) lies within `distance` Å of the initial minimum (largest atomic
+    /// distance) and within `energy` eV of it.
+    fn is_near(&self, x: &[f64], e: f64, distance: f64, energy: f64) -> bool {
+        (e - self.energy).abs() < energy && max_atom_distance(x, self.structure.flat()) < distance
+    }
+
     /// Atoms within `radius` Å of atom `center` (minimum image), `center` first.
     pub fn neighbourhood(&self, center: usize, radius: f64) -> Vec<usize> {
         let s = &self.structure;
@@ -748,8 +754,9 @@ impl Pes<'_> {
 
     /// Adds every frozen atom whose force exceeds `max_limit`, then frozen atoms, largest force
     /// first, until the 2-norm of the forces left on frozen atoms is below `norm_limit` (eV/Å):
-    /// the saddle tests cover the whole system, and frozen atoms (each below `activate_force`,
-    /// but possibly above the saddle fmax, or many together) could otherwise fail them for ever.
+    /// the saddle tests cover the whole system, and frozen atoms (each below the growth
+    /// threshold, but possibly above the saddle fmax, or many together) could otherwise fail
+    /// them for ever.
     fn grow_for_saddle_test(&mut self, f: &[f64], max_limit: f64, norm_limit: f64) {
         let Some(a) = self.active.as_mut() else { return };
         let mut frozen: Vec<(f64, usize)> = f
@@ -779,17 +786,17 @@ impl Pes<'_> {
     /// The subspace of the saddle check at `x`: the whole system without an active set; with
     /// one, the active atoms and every atom within `margin` Å of one of them (free coordinates
     /// only), the rigid translation of that region removed as in the search's projector.
-    fn check_projector(&self, x: &[f64], margin: f64) -> Projector {
+    fn check_projector(&mut self, x: &[f64], margin: f64) -> Projector {
         let n_atoms = x.len() / 3;
         let Some(a) = &self.active else {
             return Projector::for_system(n_atoms, self.base_free.clone());
         };
         let mut region = a.flags().to_vec();
         if margin > 0.0 {
-            let mut s = self.s.clone();
-            s.flat_mut().copy_from_slice(x);
+            // `s` is the evaluation buffer, overwritten by the next force call anyway.
+            self.s.flat_mut().copy_from_slice(x);
             let mut nl = crate::potential::neighbor::NeighborList::new(margin, 0.0);
-            nl.build(&s);
+            nl.build(&self.s);
             for i in 0..n_atoms {
                 for (j, _) in nl.neighbors(i) {
                     if a.contains(i) || a.contains(j) {
@@ -848,8 +855,8 @@ impl Pes<'_> {
             // Frozen atoms join when their forces matter: above what the phase relaxes to,
             // and comparable with the largest force (so that the strain of a point far from
             // convergence does not pull in its surroundings).
-            let threshold = limit.max(GROW_RELATIVE * crate::potential::fmax(&self.fbuf));
             if let Some(a) = self.active.as_mut() {
+                let threshold = limit.max(GROW_RELATIVE * crate::potential::fmax(&self.fbuf));
                 if a.grow(&self.fbuf, threshold) > 0 {
                     tracing::trace!(active = a.len(), phase = ?self.phase, calls = self.calls.total(), "active set grew");
                     self.update_projector();
@@ -1139,7 +1146,8 @@ fn run_search(
             // fail the norm test join the set, largest first, so that the perpendicular
             // relaxation can remove them. (Earlier, the set would take in the strain field of
             // a point far from the saddle.)
-            if max_atom_norm(&f) < conv.fmax && pes.active_norm(&f) < conv.fnorm_max && norm(&f) >= conv.fnorm_max {
+            let (f_max, f_norm) = (max_atom_norm(&f), norm(&f));
+            if f_max < conv.fmax && f_norm >= conv.fnorm_max && pes.active_norm(&f) < conv.fnorm_max {
                 pes.grow_for_saddle_test(
                     &f,
                     conv.perp_fmax_fraction * conv.fmax,
@@ -1147,15 +1155,12 @@ fn run_search(
                 );
             }
             let v = &mode.as_ref().expect("saddle regime has a mode").1;
-            if max_atom_norm(&f) < conv.fmax
-                && norm(&f) < conv.fnorm_max
-                && dot(&f, v).abs() < conv.max_mode_offset * lambda.abs()
-            {
+            if f_max < conv.fmax && f_norm < conv.fnorm_max && dot(&f, v).abs() < conv.max_mode_offset * lambda.abs() {
                 tracing::debug!(
                     iters,
                     lambda,
                     fpar = dot(&f, v),
-                    fnorm = norm(&f),
+                    fnorm = f_norm,
                     fnorm_active = pes.active_norm(&f),
                     active = pes.active.as_ref().map(|a| a.len()),
                     fmax = max_atom_norm(&f),
@@ -1454,7 +1459,6 @@ fn relax_side(
         a.set_join_floor(0.0);
     }
     let (energy, converged) = r?;
-    let near = |x: &[f64], e: f64, dist: f64, de: f64| (e - init.energy).abs() < de && max_atom_distance(x, x0) < dist;
     tracing::debug!(
         e = energy - init.energy,
         d = max_atom_distance(x, x0),
@@ -1465,7 +1469,7 @@ fn relax_side(
     Ok(Side {
         energy,
         converged,
-        is_initial: near(x, energy, cfg.same_distance, cfg.same_energy),
+        is_initial: init.is_near(x, energy, cfg.same_distance, cfg.same_energy),
     })
 }
 
@@ -1485,8 +1489,7 @@ fn relax_side_steps(
         converged,
         "loose relaxation"
     );
-    let near = (energy - init.energy).abs() < cfg.near_energy && max_atom_distance(x, x0) < cfg.near_distance;
-    if converged && near && cfg.refine_fmax < cfg.fmax {
+    if converged && init.is_near(x, energy, cfg.near_distance, cfg.near_energy) && cfg.refine_fmax < cfg.fmax {
         (energy, converged) = relax_to(pes, x, cfg, cfg.refine_fmax)?;
     }
     Ok((energy, converged))

@@ -28,10 +28,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The catalog flag of an event whose search stepped down from a higher-order saddle first.
 pub const ESCAPED_FLAG: &str = "escaped_higher_order_saddle";
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// How many searches to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
