@@ -298,7 +298,13 @@ fn cu_vacancy_hop_barrier_equals_neb() {
                 );
                 if (moved - hop).abs() < 0.3 && (ev.e_final - init.energy).abs() < 1e-3 {
                     assert!((e_fw - neb).abs() < 5e-3, "seed {seed}: E_fw {e_fw} vs NEB {neb}");
-                    assert!(ev.verified && ev.reconnects);
+                    assert!(
+                        ev.verified && ev.reconnects,
+                        "reconnects {} check {:?} fmax {}",
+                        ev.reconnects,
+                        ev.check,
+                        ev.saddle_fmax
+                    );
                     hits += 1;
                     break;
                 }
