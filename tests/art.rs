@@ -319,7 +319,8 @@ fn cu_vacancy_hop_barrier_equals_neb() {
 /// The default activation does not step over a saddle near the minimum: from a neighbour of a
 /// vacancy in fcc Cu (Cu_u3), 24 of the searches with seeds 0-29 reconnect and are verified.
 /// With 0.3 Å pushes, 4 perpendicular steps and the first Lanczos after 3 pushes, 9 do: the
-/// others hopped once on the way and converged on a saddle beyond.
+/// others hopped once on the way and converged on a saddle beyond. Events that do not reconnect
+/// report the minimum on the saddle's other side.
 #[test]
 fn vacancy_neighbour_searches_reconnect() {
     let mut calc = Calculator::new(load_potential(&cu_u3()));
@@ -332,6 +333,28 @@ fn vacancy_neighbour_searches_reconnect() {
             events += 1;
             reconnecting += usize::from(ev.reconnects);
             verified += usize::from(ev.verified);
+            // A saddle that does not reconnect reports the minimum on its other side, which
+            // is not the initial one.
+            match (&ev.other, ev.reconnects) {
+                (None, true) => {}
+                (Some((e, x)), false) => {
+                    let d = x
+                        .iter()
+                        .zip(&init.structure.positions)
+                        .map(|(a, b)| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt())
+                        .fold(0.0, f64::max);
+                    let r = &cfg.relaxation;
+                    assert!(
+                        d > r.same_distance || (e - init.energy).abs() > r.same_energy,
+                        "seed {seed}: the other minimum is the initial one ({d} Å, {} eV)",
+                        e - init.energy
+                    );
+                }
+                (other, reconnects) => panic!(
+                    "seed {seed}: reconnects {reconnects}, other minimum {:?}",
+                    other.as_ref().map(|o| o.0)
+                ),
+            }
         }
     }
     eprintln!("30 searches: {events} events, {reconnecting} reconnect, {verified} verified");

@@ -450,6 +450,7 @@ pub(crate) mod testing {
             force_calls_total: 200,
             saddle_displacements: saddle,
             final_displacements: fin,
+            other_minimum: None,
             flags: vec![],
         }
     }

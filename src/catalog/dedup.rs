@@ -121,6 +121,7 @@ mod tests {
             check: None,
             saddle_displacements: disp.clone(),
             final_displacements: disp,
+            other_minimum: None,
             flags: vec![],
         }
     }

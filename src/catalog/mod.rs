@@ -222,11 +222,25 @@ pub struct Event {
     /// Sparse displacements of the saddle and of the final minimum from the initial minimum.
     pub saddle_displacements: Vec<Displacement>,
     pub final_displacements: Vec<Displacement>,
+    /// For an event that does not reconnect, the minimum on the other side of the saddle
+    /// (absent when that side leads back to the initial minimum or did not converge).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_minimum: Option<OtherMinimum>,
     /// Free-form flags: `"escaped_higher_order_saddle"` when the search first converged on a
     /// point with two negative eigenvalues and stepped down its second mode (ART
     /// `max_escapes`); others may follow (e.g. after an NEB check).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
+}
+
+/// The minimum on the other side of a saddle that does not reconnect: often a near-degenerate
+/// neighbour of the initial minimum that the search slipped into on its way up.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct OtherMinimum {
+    /// Its energy, eV.
+    pub energy: f64,
+    /// Its largest minimum-image displacement from the initial minimum, Å.
+    pub max_displacement: f64,
 }
 
 /// A search that ended without an event.

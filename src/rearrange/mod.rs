@@ -947,6 +947,7 @@ pub fn read_as_catalog(path: &Path) -> Result<Catalog> {
                     check: None,
                     saddle_displacements: Vec::new(),
                     final_displacements: r.final_displacements,
+                    other_minimum: None,
                     flags,
                 });
             }

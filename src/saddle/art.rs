@@ -695,6 +695,9 @@ pub struct FoundEvent {
     pub verified: bool,
     /// Higher-order saddles the search stepped down from before this one (`max_escapes`).
     pub escapes: usize,
+    /// When neither side relaxes to the initial minimum, the converged minimum on the other
+    /// side (the saddle joins it and the final one): energy (eV) and positions.
+    pub other: Option<(f64, Vec<[f64; 3]>)>,
     pub calls: CallCounts,
 }
 
@@ -1332,6 +1335,8 @@ fn run_search(
     let mut xb = xs.clone();
     axpy(&mut xb, -relax.push, &v);
     let side_b = relax_side(pes, &mut xb, init, relax, cfg.locality.relax_join_force)?;
+    let x_other = (!side_f.is_initial && !side_b.is_initial && side_b.converged).then(|| xb.clone());
+    let side_b_energy = side_b.energy;
     let (x_fin, fin, reconnects) = match (side_f.is_initial, side_b.is_initial) {
         (true, true) => {
             return Err(Stop::Fail(
@@ -1353,9 +1358,13 @@ fn run_search(
         ));
     }
     let mut e_fin = fin.energy;
+    let mut e_other = side_b_energy;
     if pes.calc.is_local() {
         let mut g = vec![0.0; n];
         e_fin = pes.eval_exact(&x_fin, &mut g)?;
+        if let Some(xo) = &x_other {
+            e_other = pes.eval_exact(xo, &mut g)?;
+        }
     }
     if !reconnects && relax.require_reconnect {
         return Err(Stop::Fail(
@@ -1381,6 +1390,7 @@ fn run_search(
         check,
         verified,
         escapes,
+        other: x_other.map(|xo| (e_other, to_atoms(&xo))),
         calls: CallCounts::default(),
     })
 }

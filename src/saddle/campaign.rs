@@ -17,8 +17,8 @@
 
 use super::art::{search, ArtConfig, FoundEvent, InitialMinimum, SearchOutcome};
 use crate::catalog::{
-    sparse_displacements, CatalogWriter, Event, Failure, FailureReason, InputRelaxation, RawCatalog, Record, RunRecord,
-    Shard,
+    sparse_displacements, CatalogWriter, Event, Failure, FailureReason, InputRelaxation, OtherMinimum, RawCatalog,
+    Record, RunRecord, Shard,
 };
 use crate::minimize::{minimize, MinimizeOptions};
 use crate::potential::{fmax, Calculator};
@@ -615,6 +615,10 @@ fn event_record(task: &Task, ev: &FoundEvent, init: &InitialMinimum, cfg: &ArtCo
         check: ev.check,
         saddle_displacements: sparse(&d_sad),
         final_displacements: sparse(&d_fin),
+        other_minimum: ev.other.as_ref().map(|(energy, xo)| OtherMinimum {
+            energy: *energy,
+            max_displacement: diff(xo).iter().map(norm).fold(0.0, f64::max),
+        }),
         flags: if ev.escapes > 0 {
             vec![ESCAPED_FLAG.to_string()]
         } else {
