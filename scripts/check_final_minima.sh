@@ -10,19 +10,11 @@ set -euo pipefail
 catalog=${1:?catalog}
 n=${2:-1000000}
 fmax=${3:-0.0001}
-pelx=${PELX:-target/release/pelx}
-pot=${POTENTIAL:-potentials/CuZr_mm.eam.fs}
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-python3 - "$catalog" "$n" > "$out/tasks" <<'PY'
-import json, sys
-tasks = [r["task"] for r in map(json.loads, open(sys.argv[1])) if r.get("type") == "event" and r.get("verified")]
-print("\n".join(str(t) for t in tasks[: int(sys.argv[2])]))
-PY
-while read -r t; do
+source "$(dirname "$0")/catalog_lib.sh"
+for t in $(verified_tasks "$catalog" "$n"); do
     "$pelx" catalog extract "$catalog" --event "$t" -o "$out/$t" -q > /dev/null
     "$pelx" relax "$out/$t/final.extxyz" -p "$pot" --fmax "$fmax" -o "$out/$t/relaxed.extxyz" -q > "$out/$t/relax.json"
-done < "$out/tasks"
+done
 python3 - "$out" <<'PY'
 import json, os, statistics, sys
 falls = []

@@ -12,17 +12,8 @@ catalog=${1:?catalog}
 n=${2:?number of events}
 seed=${3:-1}
 images=${4:-9}
-pelx=${PELX:-target/release/pelx}
-pot=${POTENTIAL:-potentials/CuZr_mm.eam.fs}
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-tasks=$(python3 - "$catalog" "$n" "$seed" <<'PY'
-import json, random, sys
-events = [r for r in map(json.loads, open(sys.argv[1])) if r.get("type") == "event" and r.get("verified")]
-random.Random(int(sys.argv[3])).shuffle(events)
-print(" ".join(str(r["task"]) for r in events[: int(sys.argv[2])]))
-PY
-)
+source "$(dirname "$0")/catalog_lib.sh"
+tasks=$(verified_tasks "$catalog" "$n" "$seed")
 printf "%6s %9s %9s %8s %9s %9s %6s %s\n" task "ART E_fw" "NEB E_fw" "NEB-ART" "ART E_rev" "NEB E_rev" "climb" "NEB"
 for t in $tasks; do
     "$pelx" catalog extract "$catalog" --event "$t" -o "$out/$t" -q > /dev/null

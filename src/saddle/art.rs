@@ -66,8 +66,9 @@ impl Default for ArtConfig {
             activation: ActivationConfig::default(),
             convergence: ConvergenceConfig::default(),
             // A warm-started Lanczos only has to track the mode between two nearby points: a
-            // 3 % eigenvalue change is enough (1 % cost 27 % more Lanczos calls on the 500-atom
-            // glass for the same verified fraction). The independent check keeps 1 %.
+            // 3 % eigenvalue change is enough (on the 500-atom glass with 0.3 Å pushes, 1 % took
+            // 27 % more Lanczos calls for the same 107 verified events in 200 searches). The
+            // independent check keeps 1 %.
             lanczos: LanczosOptions {
                 rel_tol: 0.03,
                 ..LanczosOptions::default()
@@ -136,9 +137,10 @@ pub struct ActivationConfig {
     /// the initial jump before any curvature is measured).
     pub initial_perp_steps: usize,
     /// Pushes before the first Lanczos call (the basin curvature is positive near the minimum).
-    /// Keep the distance pushed without a curvature test short: after 3 pushes of 0.3 Å, 13 of
-    /// 30 searches from a neighbour of a vacancy in fcc Cu stepped over the hop's saddle and
-    /// converged on one that does not reconnect (2 of 30 after 2 pushes of 0.1 Å).
+    /// Keep the distance pushed without a curvature test short: from a neighbour of a vacancy
+    /// in fcc Cu, with 3 pushes of 0.3 Å before the first Lanczos, 21 of 30 searches stepped
+    /// over the hop's saddle and converged on one that does not reconnect; with the defaults
+    /// (2 pushes of 0.1 Å) 3 of 30 did (test `vacancy_neighbour_searches_reconnect`).
     pub lanczos_after: usize,
     /// Direction of the pushes (with `mode`, the displacement until the first Lanczos).
     pub direction: PushDirection,
@@ -696,9 +698,18 @@ pub struct FoundEvent {
     /// Higher-order saddles the search stepped down from before this one (`max_escapes`).
     pub escapes: usize,
     /// When neither side relaxes to the initial minimum, the converged minimum on the other
-    /// side (the saddle joins it and the final one): energy (eV) and positions.
-    pub other: Option<(f64, Vec<[f64; 3]>)>,
+    /// side (the saddle joins it and the final one).
+    pub other: Option<OtherSide>,
     pub calls: CallCounts,
+}
+
+/// The minimum on the other side of a saddle that does not lead back to the initial minimum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtherSide {
+    /// Energy, eV.
+    pub energy: f64,
+    /// Positions (unwrapped, same atom order as the initial minimum), Å.
+    pub positions: Vec<[f64; 3]>,
 }
 
 /// A search that ended without an event.
@@ -1335,9 +1346,9 @@ fn run_search(
     let mut xb = xs.clone();
     axpy(&mut xb, -relax.push, &v);
     let side_b = relax_side(pes, &mut xb, init, relax, cfg.locality.relax_join_force)?;
-    let x_other = (!side_f.is_initial && !side_b.is_initial && side_b.converged).then(|| xb.clone());
-    let side_b_energy = side_b.energy;
-    let (x_fin, fin, reconnects) = match (side_f.is_initial, side_b.is_initial) {
+    // The final minimum, whether the other side is the initial one, and otherwise (when it
+    // converged) that other minimum: its energy and positions.
+    let (x_fin, fin, reconnects, other) = match (side_f.is_initial, side_b.is_initial) {
         (true, true) => {
             return Err(Stop::Fail(
                 FailureReason::FinalEqualsInitial,
@@ -1347,9 +1358,12 @@ fn run_search(
                 ),
             ))
         }
-        (true, false) => (xb, side_b, side_f.converged),
-        (false, true) => (xf, side_f, side_b.converged),
-        (false, false) => (xf, side_f, false),
+        (true, false) => (xb, side_b, side_f.converged, None),
+        (false, true) => (xf, side_f, side_b.converged, None),
+        (false, false) => {
+            let other = side_b.converged.then_some((side_b.energy, xb));
+            (xf, side_f, false, other)
+        }
     };
     if !fin.converged {
         return Err(Stop::Fail(
@@ -1358,12 +1372,12 @@ fn run_search(
         ));
     }
     let mut e_fin = fin.energy;
-    let mut e_other = side_b_energy;
+    let mut other = other;
     if pes.calc.is_local() {
         let mut g = vec![0.0; n];
         e_fin = pes.eval_exact(&x_fin, &mut g)?;
-        if let Some(xo) = &x_other {
-            e_other = pes.eval_exact(xo, &mut g)?;
+        if let Some((e, xo)) = other.as_mut() {
+            *e = pes.eval_exact(xo, &mut g)?;
         }
     }
     if !reconnects && relax.require_reconnect {
@@ -1390,7 +1404,10 @@ fn run_search(
         check,
         verified,
         escapes,
-        other: x_other.map(|xo| (e_other, to_atoms(&xo))),
+        other: other.map(|(energy, xo)| OtherSide {
+            energy,
+            positions: to_atoms(&xo),
+        }),
         calls: CallCounts::default(),
     })
 }

@@ -615,9 +615,9 @@ fn event_record(task: &Task, ev: &FoundEvent, init: &InitialMinimum, cfg: &ArtCo
         check: ev.check,
         saddle_displacements: sparse(&d_sad),
         final_displacements: sparse(&d_fin),
-        other_minimum: ev.other.as_ref().map(|(energy, xo)| OtherMinimum {
-            energy: *energy,
-            max_displacement: diff(xo).iter().map(norm).fold(0.0, f64::max),
+        other_minimum: ev.other.as_ref().map(|o| OtherMinimum {
+            energy: o.energy,
+            max_displacement: diff(&o.positions).iter().map(norm).fold(0.0, f64::max),
         }),
         flags: if ev.escapes > 0 {
             vec![ESCAPED_FLAG.to_string()]
