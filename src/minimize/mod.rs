@@ -1,4 +1,5 @@
-//! Minimizers: FIRE and the argmin-backed L-BFGS and CG, behind one [`Minimizer`] interface.
+//! Minimizers: FIRE, the argmin-backed L-BFGS and CG, and an L-BFGS without line search,
+//! behind one [`Minimizer`] interface.
 //!
 //! Every method relaxes a [`Structure`] in place with a [`Calculator`] and stops when the
 //! largest per-atom force norm drops below `fmax` (eV/Å), never on an energy change
@@ -11,6 +12,8 @@
 //!   with a More-Thuente line search (ACM TOMS 20, 286 (1994)), from argmin.
 //! - [`ConjugateGradient`]: nonlinear conjugate gradients with the Polak-Ribière+ β
 //!   (Gilbert & Nocedal, SIAM J. Optim. 2, 21 (1992)) and Powell restarts, from argmin.
+//! - [`LbfgsStep`]: L-BFGS taking its capped step without a line search, halved only when the
+//!   energy rises; with an active set that grows it keeps its history (ART's relaxations).
 //!
 //! ```
 //! use pelx::minimize::{minimize, MinimizeOptions, MinimizerKind};
@@ -27,10 +30,12 @@
 
 mod argmin_backend;
 mod fire;
+mod lbfgs_step;
 mod quasi_newton;
 
 pub use argmin_backend::{ConjugateGradient, Lbfgs};
 pub use fire::{Fire, FireParams, FireState};
+pub use lbfgs_step::LbfgsStep;
 pub use quasi_newton::{cap_atom_step, LbfgsStepper};
 
 use crate::potential::Calculator;
@@ -49,6 +54,10 @@ pub enum MinimizerKind {
     Lbfgs,
     /// Nonlinear conjugate gradients (Polak-Ribière+).
     Cg,
+    /// L-BFGS taking its capped step without a line search, halving it when the energy rises;
+    /// about one force call per iteration.
+    #[serde(rename = "lbfgs-step")]
+    LbfgsStep,
 }
 
 impl MinimizerKind {
@@ -58,6 +67,7 @@ impl MinimizerKind {
             MinimizerKind::Fire => Box::new(Fire),
             MinimizerKind::Lbfgs => Box::new(Lbfgs),
             MinimizerKind::Cg => Box::new(ConjugateGradient),
+            MinimizerKind::LbfgsStep => Box::new(LbfgsStep),
         }
     }
     /// The name used on the command line.
@@ -66,6 +76,7 @@ impl MinimizerKind {
             MinimizerKind::Fire => "fire",
             MinimizerKind::Lbfgs => "lbfgs",
             MinimizerKind::Cg => "cg",
+            MinimizerKind::LbfgsStep => "lbfgs-step",
         }
     }
 }
@@ -323,8 +334,10 @@ pub fn minimize_active(
             s.len()
         )));
     }
-    if kind == MinimizerKind::Fire {
-        return fire::fire_run(s, calc, opts, Some(active));
+    match kind {
+        MinimizerKind::Fire => return fire::fire_run(s, calc, opts, Some(active)),
+        MinimizerKind::LbfgsStep => return lbfgs_step::lbfgs_step_run(s, calc, opts, Some(active)),
+        _ => {}
     }
     let mut left = opts.clone();
     let mut total: Option<MinimizeResult> = None;

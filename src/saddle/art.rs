@@ -297,7 +297,10 @@ pub struct RelaxationConfig {
     /// fall back over a flat top: with 0.1 Å, 15 of 200 searches on the 500-atom glass had
     /// both sides relax to the initial minimum, with 0.3 Å 9. pARTn and LAMMPS ARTn push 0.2 Å.
     pub push: f64,
-    /// Minimizer (fire, lbfgs or cg).
+    /// Minimizer (fire, lbfgs, cg or lbfgs-step). `lbfgs-step` keeps its history when the
+    /// active set grows, where `lbfgs` restarts its line-search solver: on the 2,000-atom glass
+    /// (seeds 7-9, 100 searches each) the relaxations took 49,022 force calls against 73,367,
+    /// with the same outcome (failure reason, reconnection, verification) for 296 of 300 searches.
     pub method: MinimizerKind,
     /// The minima are converged when the largest per-atom force is below this, eV/Å. At
     /// 0.01 a relaxation pushed 0.1 Å off a saddle along a soft mode can stop at once, or on a
@@ -330,7 +333,7 @@ impl Default for RelaxationConfig {
     fn default() -> Self {
         RelaxationConfig {
             push: 0.3,
-            method: MinimizerKind::Lbfgs,
+            method: MinimizerKind::LbfgsStep,
             fmax: 1e-3,
             refine_fmax: 1e-4,
             near_distance: 1.0,
