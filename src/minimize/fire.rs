@@ -8,7 +8,7 @@
 //! with its pushes and NEB applies to a whole band; [`Fire`] drives it on a structure.
 
 use super::{
-    classify_failure, ActiveAtoms, MinimizeOptions, MinimizeResult, Minimizer, MinimizerKind, StallDetector,
+    classify_failure, ActiveAtoms, MinimizeOptions, MinimizeResult, Minimizer, MinimizerKind, NativeRun, StallDetector,
     Termination,
 };
 use crate::potential::{fmax, Calculator};
@@ -228,16 +228,9 @@ pub(crate) fn fire_run(
     opts: &MinimizeOptions,
     mut active: Option<&mut ActiveAtoms>,
 ) -> Result<MinimizeResult> {
-    opts.validate()?;
-    let calls0 = calc.calls();
     let mut forces = Vec::new();
-    let energy_initial = calc.compute(s, &mut forces)?;
-    let grow_above = opts.fmax;
-    if let Some(a) = active.as_deref_mut() {
-        a.grow(&forces, grow_above);
-        a.mask(&mut forces);
-    }
-    let mut energy = energy_initial;
+    let run = NativeRun::start(s, calc, opts, active.as_deref_mut(), &mut forces)?;
+    let mut energy = run.energy_initial();
     let mut fm = fmax(&forces);
     let mut state = FireState::new(3 * s.len(), opts.fire, opts.max_step);
     let mut previous = s.positions.clone();
@@ -251,7 +244,7 @@ pub(crate) fn fire_run(
         if iterations >= opts.max_iterations {
             break Termination::MaxIterations;
         }
-        if calc.calls() - calls0 >= opts.max_force_calls {
+        if run.calls(calc) >= opts.max_force_calls {
             break Termination::MaxForceCalls;
         }
         previous.copy_from_slice(&s.positions);
@@ -260,10 +253,7 @@ pub(crate) fn fire_run(
         match calc.compute(s, &mut forces) {
             Ok(e) => {
                 energy = e;
-                if let Some(a) = active.as_deref_mut() {
-                    a.grow(&forces, grow_above);
-                    a.mask(&mut forces);
-                }
+                run.admit(active.as_deref_mut(), &mut forces);
                 fm = fmax(&forces);
                 if fm >= opts.fmax && stall.stalled(energy, fm) {
                     break Termination::Stalled;
@@ -277,17 +267,7 @@ pub(crate) fn fire_run(
             }
         }
     };
-    Ok(MinimizeResult {
-        method: MinimizerKind::Fire,
-        energy_initial,
-        energy,
-        fmax: fm,
-        force_calls: calc.calls() - calls0,
-        iterations,
-        converged: termination == Termination::Converged,
-        termination,
-        detail,
-    })
+    Ok(run.result(MinimizerKind::Fire, calc, energy, fm, iterations, termination, detail))
 }
 
 #[cfg(test)]

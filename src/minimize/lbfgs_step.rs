@@ -6,7 +6,7 @@
 
 use super::{cap_atom_step, LbfgsStepper};
 use super::{
-    classify_failure, ActiveAtoms, MinimizeOptions, MinimizeResult, Minimizer, MinimizerKind, StallDetector,
+    classify_failure, ActiveAtoms, MinimizeOptions, MinimizeResult, Minimizer, MinimizerKind, NativeRun, StallDetector,
     Termination, ENERGY_NOISE,
 };
 use crate::potential::{fmax, Calculator};
@@ -43,16 +43,9 @@ pub(crate) fn lbfgs_step_run(
     opts: &MinimizeOptions,
     mut active: Option<&mut ActiveAtoms>,
 ) -> Result<MinimizeResult> {
-    opts.validate()?;
-    let calls0 = calc.calls();
     let mut forces = Vec::new();
-    let energy_initial = calc.compute(s, &mut forces)?;
-    let grow_above = opts.fmax;
-    if let Some(a) = active.as_deref_mut() {
-        a.grow(&forces, grow_above);
-        a.mask(&mut forces);
-    }
-    let mut energy = energy_initial;
+    let run = NativeRun::start(s, calc, opts, active.as_deref_mut(), &mut forces)?;
+    let mut energy = run.energy_initial();
     let mut fm = fmax(&forces);
     let mut stepper = LbfgsStepper::new(opts.lbfgs_memory, 0.0, INITIAL_CURVATURE);
     let mut x0 = s.flat().to_vec();
@@ -60,7 +53,7 @@ pub(crate) fn lbfgs_step_run(
     let mut iterations = 0u64;
     let mut detail = None;
     let mut stall = StallDetector::new(opts.stall_iterations, energy, fm);
-    let budget_left = |calc: &Calculator| calc.calls() - calls0 < opts.max_force_calls;
+    let budget_left = |calc: &Calculator| run.calls(calc) < opts.max_force_calls;
     let termination = 'run: loop {
         if fm < opts.fmax {
             break Termination::Converged;
@@ -113,10 +106,7 @@ pub(crate) fn lbfgs_step_run(
                 break 'run Termination::LineSearchFailed;
             }
         }
-        if let Some(a) = active.as_deref_mut() {
-            a.grow(&forces, grow_above);
-            a.mask(&mut forces);
-        }
+        run.admit(active.as_deref_mut(), &mut forces);
         fm = fmax(&forces);
         x0.copy_from_slice(s.flat());
         f0.copy_from_slice(forces.as_flattened());
@@ -126,15 +116,13 @@ pub(crate) fn lbfgs_step_run(
     };
     // The structure holds the last accepted iterate.
     s.flat_mut().copy_from_slice(&x0);
-    Ok(MinimizeResult {
-        method: MinimizerKind::LbfgsStep,
-        energy_initial,
+    Ok(run.result(
+        MinimizerKind::LbfgsStep,
+        calc,
         energy,
-        fmax: fm,
-        force_calls: calc.calls() - calls0,
+        fm,
         iterations,
-        converged: termination == Termination::Converged,
         termination,
         detail,
-    })
+    ))
 }

@@ -373,6 +373,75 @@ pub fn minimize_active(
     }
 }
 
+/// What the minimizers written here (FIRE, `lbfgs-step`) share: the first evaluation, the
+/// active set's growth after each accepted evaluation, the force-call count and the result.
+pub(crate) struct NativeRun {
+    calls0: u64,
+    energy_initial: f64,
+    grow_above: f64,
+}
+
+impl NativeRun {
+    /// Validates `opts` and evaluates the start into `forces` (grown and masked).
+    pub(crate) fn start(
+        s: &Structure,
+        calc: &mut Calculator,
+        opts: &MinimizeOptions,
+        active: Option<&mut ActiveAtoms>,
+        forces: &mut Vec<[f64; 3]>,
+    ) -> Result<Self> {
+        opts.validate()?;
+        let calls0 = calc.calls();
+        let energy_initial = calc.compute(s, forces)?;
+        let run = NativeRun {
+            calls0,
+            energy_initial,
+            grow_above: opts.fmax,
+        };
+        run.admit(active, forces);
+        Ok(run)
+    }
+    /// Frozen atoms whose force exceeds `fmax` join the set; the frozen ones' forces are zeroed.
+    pub(crate) fn admit(&self, active: Option<&mut ActiveAtoms>, forces: &mut [[f64; 3]]) {
+        if let Some(a) = active {
+            a.grow(forces, self.grow_above);
+            a.mask(forces);
+        }
+    }
+    /// Energy of the starting point, eV.
+    pub(crate) fn energy_initial(&self) -> f64 {
+        self.energy_initial
+    }
+    /// Force calls spent so far.
+    pub(crate) fn calls(&self, calc: &Calculator) -> u64 {
+        calc.calls() - self.calls0
+    }
+    /// The result of a run that stopped for `termination` at `energy` and `fmax`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn result(
+        &self,
+        method: MinimizerKind,
+        calc: &Calculator,
+        energy: f64,
+        fmax: f64,
+        iterations: u64,
+        termination: Termination,
+        detail: Option<String>,
+    ) -> MinimizeResult {
+        MinimizeResult {
+            method,
+            energy_initial: self.energy_initial,
+            energy,
+            fmax,
+            force_calls: self.calls(calc),
+            iterations,
+            converged: termination == Termination::Converged,
+            termination,
+            detail,
+        }
+    }
+}
+
 /// Watches for a run that no longer improves: no new lowest energy (by more than rounding)
 /// and no new lowest fmax for `window` iterations.
 #[derive(Debug, Clone)]
