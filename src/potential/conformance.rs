@@ -22,7 +22,7 @@
 //! and reduced-unit Lennard-Jones alike.
 
 use super::{bind_species, Calculator, ForceField};
-use crate::structure::{Cell, Structure};
+use crate::structure::Structure;
 use crate::{Error, Result};
 use rand::SeedableRng;
 use std::fmt;
@@ -388,30 +388,6 @@ fn translation(
     })
 }
 
-/// The structure repeated `m[k]` times along each periodic axis.
-pub fn replicate(s: &Structure, m: [usize; 3]) -> Result<Structure> {
-    let pbc = s.cell.pbc();
-    let m: [usize; 3] = std::array::from_fn(|k| if pbc[k] { m[k].max(1) } else { 1 });
-    let edges: [[f64; 3]; 3] = std::array::from_fn(|k| s.cell.edge(k));
-    let scaled: [[f64; 3]; 3] = std::array::from_fn(|k| edges[k].map(|x| x * m[k] as f64));
-    let cell = Cell::new(scaled[0], scaled[1], scaled[2], s.cell.origin(), pbc)?;
-    let copies = m[0] * m[1] * m[2];
-    let mut positions = Vec::with_capacity(s.len() * copies);
-    let mut types = Vec::with_capacity(s.len() * copies);
-    for a in 0..m[0] {
-        for b in 0..m[1] {
-            for c in 0..m[2] {
-                let t = s.cell.frac_to_vector([a as f64, b as f64, c as f64]);
-                for (p, &ty) in s.positions.iter().zip(&s.types) {
-                    positions.push([p[0] + t[0], p[1] + t[1], p[2] + t[2]]);
-                    types.push(ty);
-                }
-            }
-        }
-    }
-    Structure::new(cell, s.species.clone(), types, positions)
-}
-
 fn replication(
     ff: &Arc<dyn ForceField>,
     s: &Structure,
@@ -423,7 +399,7 @@ fn replication(
 ) -> Result<CheckOutcome> {
     let pbc = s.cell.pbc();
     let m: [usize; 3] = std::array::from_fn(|k| if pbc[k] { supercell[k].max(1) } else { 1 });
-    let big = replicate(s, m)?;
+    let big = crate::structure::build::replicate(s, m)?;
     let copies = m[0] * m[1] * m[2];
     let (e, f) = Calculator::new(ff.clone()).energy_forces(&big)?;
     let e_tol = e_tol * copies as f64;
@@ -522,6 +498,7 @@ pub(crate) mod tests {
     use crate::potential::eam::Eam;
     use crate::potential::lj::LennardJones;
     use crate::potential::Workspace;
+    use crate::structure::Cell;
     use rand::{Rng, SeedableRng};
     use std::path::PathBuf;
 
@@ -697,24 +674,5 @@ pub(crate) mod tests {
         let r = check_force_field(lj, &liquid(), &opts).unwrap();
         assert!(!r.check("brute-force pairs").unwrap().passed, "{r}");
         assert!(r.check("periodic replication").unwrap().passed, "{r}");
-    }
-
-    #[test]
-    fn replicate_copies_every_atom_along_periodic_axes_only() {
-        let cell = Cell::new(
-            [3.0, 0.0, 0.0],
-            [1.0, 3.0, 0.0],
-            [0.0, 0.0, 3.0],
-            [0.0; 3],
-            [true, true, false],
-        )
-        .unwrap();
-        let s = Structure::from_symbols(cell, &["Cu", "Zr"], vec![[0.1, 0.2, 0.3], [1.5, 1.5, 1.5]]).unwrap();
-        let big = replicate(&s, [2, 3, 4]).unwrap();
-        assert_eq!(big.len(), 12);
-        assert_eq!(big.cell.edge(1), [3.0, 9.0, 0.0]);
-        assert_eq!(big.cell.edge(2), [0.0, 0.0, 3.0]);
-        assert_eq!(big.positions[2], [1.1, 3.2, 0.3]);
-        assert_eq!(big.symbol(3), "Zr");
     }
 }

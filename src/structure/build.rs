@@ -51,11 +51,17 @@ pub fn with_vacancy(s: &Structure, index: usize) -> Result<Structure> {
     Ok(t)
 }
 
-/// The structure repeated `n` times along each cell edge (periodic replica), atoms ordered
-/// image by image.
+/// The structure repeated `n[k]` times along each cell edge k (a periodic supercell), atoms
+/// ordered image by image. Only periodic axes can be repeated: `n[k]` must be 1 along an open
+/// one.
 pub fn replicate(s: &Structure, n: [usize; 3]) -> Result<Structure> {
     if n.contains(&0) {
         return Err(crate::Error::invalid("replication counts must be at least 1"));
+    }
+    if let Some(k) = (0..3).find(|&k| n[k] > 1 && !s.cell.pbc()[k]) {
+        return Err(crate::Error::invalid(format!(
+            "cannot replicate along cell edge {k}: it is not periodic"
+        )));
     }
     let mut pos = Vec::with_capacity(s.len() * n[0] * n[1] * n[2]);
     let mut types = Vec::with_capacity(pos.capacity());
@@ -103,5 +109,27 @@ mod tests {
         a.sort();
         b.sort();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn replicate_copies_every_atom_along_periodic_axes_only() {
+        let cell = Cell::new(
+            [3.0, 0.0, 0.0],
+            [1.0, 3.0, 0.0],
+            [0.0, 0.0, 3.0],
+            [0.0; 3],
+            [true, true, false],
+        )
+        .unwrap();
+        let s = Structure::from_symbols(cell, &["Cu", "Zr"], vec![[0.1, 0.2, 0.3], [1.5, 1.5, 1.5]]).unwrap();
+        let big = replicate(&s, [2, 3, 1]).unwrap();
+        assert_eq!(big.len(), 12);
+        assert_eq!(big.cell.edge(1), [3.0, 9.0, 0.0]);
+        assert_eq!(big.cell.edge(2), [0.0, 0.0, 3.0]);
+        assert_eq!(big.positions[2], [1.1, 3.2, 0.3]);
+        assert_eq!(big.symbol(3), "Zr");
+        let err = replicate(&s, [2, 3, 4]).unwrap_err().to_string();
+        assert!(err.contains("edge 2") && err.contains("not periodic"), "{err}");
+        assert!(replicate(&s, [0, 1, 1]).is_err());
     }
 }
