@@ -93,7 +93,7 @@ impl std::fmt::Display for MinimizerKind {
 pub struct MinimizeOptions {
     /// Convergence: the largest per-atom force norm must fall below this (eV/Å).
     pub fmax: f64,
-    /// Largest number of iterations (FIRE steps, L-BFGS or CG line searches).
+    /// Largest number of iterations (FIRE or `lbfgs-step` steps, L-BFGS or CG line searches).
     pub max_iterations: u64,
     /// Largest number of force calls, a safety net for line searches.
     pub max_force_calls: u64,
@@ -183,7 +183,7 @@ pub struct MinimizeResult {
     pub fmax: f64,
     /// Energy+force evaluations spent, the first one included.
     pub force_calls: u64,
-    /// Iterations taken (FIRE steps; L-BFGS or CG line searches).
+    /// Iterations taken (FIRE or `lbfgs-step` steps; L-BFGS or CG line searches).
     pub iterations: u64,
     /// Whether `fmax` was reached.
     pub converged: bool,
@@ -317,7 +317,7 @@ impl ActiveAtoms {
 /// Relaxes `s` in place moving only the atoms of `active`, which grows to take in every frozen
 /// atom whose force exceeds `opts.fmax`; convergence therefore holds for the whole system (see
 /// [`ActiveAtoms`]). L-BFGS and CG restart with an empty memory whenever the set grows; FIRE
-/// goes on with the new atoms at rest. Iteration and force-call budgets cover all restarts.
+/// goes on with the new atoms at rest, `lbfgs-step` with its history. Iteration and force-call budgets cover all restarts.
 /// The reported `fmax` is that of the active atoms (the frozen ones are below `opts.fmax`, or
 /// below the set's join floor when that is higher).
 pub fn minimize_active(
