@@ -1,6 +1,6 @@
-//! L-BFGS without a line search: the quasi-Newton step is taken as it is, capped per atom, and
-//! halved only when the energy rises (the scheme of pele's and ASE's L-BFGS; Nocedal, Math.
-//! Comp. 35, 773 (1980)). Near a minimum it spends one force call per iteration where a Wolfe
+//! L-BFGS without a line search (Nocedal, Math. Comp. 35, 773 (1980)): the quasi-Newton step is
+//! taken as it is, capped per atom (as ASE's `LBFGS` does), and halved only when the energy
+//! rises (as pele's `LBFGS` does). Near a minimum it spends one force call per iteration where a Wolfe
 //! line search often spends two, and an active set that grows keeps the history (the new atoms'
 //! past steps and force changes were zero) instead of restarting it.
 
