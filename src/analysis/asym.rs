@@ -15,7 +15,7 @@
 
 use super::catalogs::{CatalogSet, CatalogSummary, EventId};
 use super::fit::{fit_exponential, fit_fie, ExpFit, FieFit, FitOptions};
-use super::stats::{correlation, summarize, Grid, Histogram, Histogram2d, Summary};
+use super::stats::{correlation, summarize, Grid, Histogram, Histogram2d, Summary, MAX_BINS};
 use crate::fie::fit::{FieSpectrumFit, SpectrumUncertainties, SPECTRUM_FIT_SCHEMA};
 use crate::network::{Fate, Network, NetworkOptions};
 use crate::provenance::Provenance;
@@ -323,6 +323,12 @@ pub fn analyse(set: &CatalogSet, opts: &AsymOptions, provenance: Provenance) -> 
     let g_asym = Grid::covering(asym.iter().copied(), opts.bin)?;
     let j_fw = Grid::covering(sel.e_fw.iter().copied().chain([0.0]), opts.bin2d)?;
     let j_rev = Grid::covering(sel.e_rev.iter().copied().chain([0.0]), opts.bin2d)?;
+    if j_fw.n.saturating_mul(j_rev.n) > MAX_BINS {
+        return Err(Error::invalid(format!(
+            "a 2D bin width of {} eV makes {} x {} bins of the joint E_fw, E_rev histogram (at most {MAX_BINS} in all); choose a wider --bin2d",
+            opts.bin2d, j_fw.n, j_rev.n
+        )));
+    }
     let largest = sel.max_displacement.iter().copied().fold(0.0, f64::max);
     let keeps: Vec<Vec<usize>> = opts
         .min_displacements

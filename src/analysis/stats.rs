@@ -18,6 +18,9 @@ pub struct Histogram {
     pub n: usize,
 }
 
+/// Most bins of a grid, and of the product of the two grids of a 2D histogram.
+pub const MAX_BINS: usize = 1_000_000;
+
 /// A bin grid: `n` bins of width `bin` from `lo`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Grid {
@@ -28,7 +31,7 @@ pub struct Grid {
 
 impl Grid {
     /// The grid aligned to multiples of `bin` that holds every value of `data` (one bin when
-    /// `data` is empty). Errors on a non-positive bin or more than 10^6 bins.
+    /// `data` is empty). Errors on a non-positive bin or more than [`MAX_BINS`] bins.
     pub fn covering(data: impl Iterator<Item = f64>, bin: f64) -> Result<Grid> {
         if !(bin > 0.0 && bin.is_finite()) {
             return Err(Error::invalid(format!("bin width {bin} must be positive")));
@@ -42,13 +45,18 @@ impl Grid {
             return Ok(Grid { lo: 0.0, bin, n: 1 });
         }
         let k0 = (lo / bin).floor();
-        let n = ((hi / bin).floor() - k0) as usize + 1;
-        if n > 1_000_000 {
+        // Counted in floating point: a tiny bin or a huge value must not wrap the integer count.
+        let bins = (hi / bin).floor() - k0 + 1.0;
+        if !(bins.is_finite() && bins <= MAX_BINS as f64) {
             return Err(Error::invalid(format!(
-                "a bin width of {bin} eV over [{lo}, {hi}] eV makes {n} bins; choose a wider bin"
+                "a bin width of {bin:?} eV over [{lo:?}, {hi:?}] eV makes {bins:.3e} bins (at most {MAX_BINS}); choose a wider bin"
             )));
         }
-        Ok(Grid { lo: k0 * bin, bin, n })
+        Ok(Grid {
+            lo: k0 * bin,
+            bin,
+            n: bins as usize,
+        })
     }
 
     /// The bin of `x` (clamped to the grid, so that rounding at the last edge stays inside).
@@ -228,6 +236,10 @@ mod tests {
         assert!((g.lo + 0.3).abs() < 1e-12 && g.n == 7);
         assert!(Grid::covering([0.0].into_iter(), 0.0).is_err());
         assert!(Grid::covering([0.0, 1e9].into_iter(), 1e-3).is_err());
+        // Counts that overflow an integer are errors, not wrapped grids.
+        assert!(Grid::covering([0.0, 2.0].into_iter(), 1e-310).is_err());
+        assert!(Grid::covering([0.0, 1e308].into_iter(), 0.05).is_err());
+        assert!(Grid::covering([0.0, f64::INFINITY].into_iter(), 0.05).is_err());
     }
 
     #[test]
