@@ -103,6 +103,28 @@ impl<R: BufRead> ExtXyzReader<R> {
         Ok(Some((n, start)))
     }
 
+    /// After a frame, checks that the file ends or goes on with another frame's atom count. A
+    /// line of atom data here means that the frame's count line says too few atoms, which
+    /// reading one frame would otherwise pass over in silence.
+    pub fn check_next_header(&mut self) -> Result<()> {
+        if !self.lines.advance_nonblank()? {
+            return Ok(());
+        }
+        let text = self.lines.text();
+        match text
+            .split_ascii_whitespace()
+            .next()
+            .map(|t| int::<usize>(t, "the number of atoms"))
+        {
+            Some(Ok(_)) => Ok(()),
+            _ => Err(self.lines.err(format!(
+                "expected the end of the file or the number of atoms of another frame, found '{}' \
+                 (does the frame's first line give too few atoms?)",
+                text.trim()
+            ))),
+        }
+    }
+
     /// Skips the next frame without parsing its numbers; `false` at the end of the file.
     pub fn skip_frame(&mut self) -> Result<bool> {
         let Some((n, start)) = self.header()? else {

@@ -342,7 +342,13 @@ pub fn read_frame(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Frame> {
         }
     }
     match r.next() {
-        Some(f) => f,
+        Some(Ok(f)) => {
+            if let MultiReader::Xyz(x) = &mut r {
+                x.check_next_header()?;
+            }
+            Ok(f)
+        }
+        Some(Err(e)) => Err(e),
         None if skip == 0 => Err(Error::parse(path, 0, "empty file: no frame")),
         None => Err(Error::invalid(format!(
             "{}: frame {skip} requested, but the file holds only {skip} frames",

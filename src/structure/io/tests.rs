@@ -488,6 +488,15 @@ fn truncated_files() {
 }
 
 #[test]
+fn atom_lines_beyond_the_count_are_an_error() {
+    assert_eq!(
+        msg(read("count_too_low.xyz").unwrap_err()),
+        "F/count_too_low.xyz:5: expected the end of the file or the number of atoms of another frame, found \
+         'Cu 2.5 2.5 0' (does the frame's first line give too few atoms?)"
+    );
+}
+
+#[test]
 fn unknown_types_and_short_species_lists() {
     assert_eq!(
         msg(read("unknown_type.data").unwrap_err()),
