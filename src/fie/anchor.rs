@@ -105,6 +105,14 @@ fn shifted(func: &Func1D, d: f64) -> Func1D {
 pub fn anchored_model(base: &FieConfig, fit: &FieSpectrumFit, anchor_e_is: f64) -> Result<FieModel> {
     let mut c = base.clone();
     let d = &base.domain;
+    if !(d.e_is_min..=d.e_is_max).contains(&anchor_e_is) {
+        return Err(Error::invalid(format!(
+            "anchor E_IS {anchor_e_is} eV/atom lies outside the base set's domain [{}, {}] eV/atom, where W(E_IS) and \
+             m(E_IS) are defined; anchor at an E_IS inside it (a sample of another composition: at the base set's \
+             reference sample)",
+            d.e_is_min, d.e_is_max
+        )));
+    }
     c.spectrum.w = odds_anchored(&base.spectrum.w, anchor_e_is, fit.w, d.e_is_min, d.e_is_max)?;
     c.spectrum.m = shifted(&base.spectrum.m, fit.m - base.spectrum.m.eval(anchor_e_is));
     c.spectrum.e_a = fit.e_a;
@@ -145,6 +153,9 @@ mod tests {
         assert!((m.w(-4.6797).unwrap() - 0.2).abs() < 1e-12);
         assert!((m.m(-4.6797).unwrap() - 1.3).abs() < 1e-12);
         assert_eq!(m.config().spectrum.e_r, 0.3);
+        // W(E_IS) and m(E_IS) are only defined on the domain [-4.8, -4.4] eV/atom.
+        let e = anchored_model(&base, &fit, -4.866).unwrap_err().to_string();
+        assert!(e.contains("outside the base set's domain"), "{e}");
         // The E_IS dependence is the base's: W odds ratio (to interpolation accuracy) and m
         // difference between two E_IS kept.
         let b = FieModel::new(base).unwrap();

@@ -433,6 +433,13 @@ pub fn regress_points(points: &[(f64, f64, f64)], form: RegressForm, what: &str)
             "regress {what}: two samples share one E_IS; a table needs distinct values"
         )));
     }
+    let distinct = 1 + sorted.windows(2).filter(|w| w[0].0 != w[1].0).count();
+    if distinct < need {
+        return Err(Error::invalid(format!(
+            "regress {what}: the samples lie at {distinct} distinct E_IS; a {form:?} form of the E_IS dependence \
+             needs at least {need}"
+        )));
+    }
     let xs: Vec<f64> = sorted.iter().map(|p| p.0).collect();
     let x_mean = xs.iter().sum::<f64>() / n as f64;
     let x_span = (xs[n - 1] - xs[0]).max(1e-12);
@@ -698,6 +705,10 @@ mod tests {
         assert_eq!(r.m.func.eval(-4.705), 0.5 * (fits_exp[0].m + fits_exp[1].m));
         // Too few samples for the form, or a bad sample: errors.
         assert!(regress_spectra(&fits[..3], RegressForm::Logistic, RegressForm::Linear).is_err());
+        // Two fits at one E_IS say nothing about the dependence on E_IS.
+        let twice = [fits[0].clone(), fits[0].clone()];
+        let err = regress_spectra(&twice, RegressForm::Linear, RegressForm::Linear).unwrap_err();
+        assert!(err.to_string().contains("1 distinct E_IS"), "{err}");
         let mut bad = fits.clone();
         bad[0].w = 1.5;
         let err = regress_spectra(&bad, RegressForm::Linear, RegressForm::Linear).unwrap_err();

@@ -604,6 +604,13 @@ pub fn run_file(model: &FieModel, file: &ProtocolFile, solver: &SolverConfig) ->
             }
             _ => unreachable!("validated start states"),
         };
+        let d = &model.config().domain;
+        if !(d.e_is_min..=d.e_is_max).contains(&e0) {
+            return Err(Error::invalid(format!(
+                "protocol '{}': start E_IS {e0} eV/atom lies outside the model's domain [{}, {}] eV/atom",
+                spec.name, d.e_is_min, d.e_is_max
+            )));
+        }
         out.push(run_protocol(model, spec, t0, e0, solver)?);
     }
     Ok(out)
@@ -647,6 +654,24 @@ pub(crate) mod tests {
     fn glass_c(model: &FieModel, solver: &SolverConfig) -> Trajectory {
         let e0 = model.equilibrium_e_is(1600.0).unwrap().unwrap();
         run_protocol(model, &spec(vec![ramp(300.0, 1e10)]), 1600.0, e0, solver).unwrap()
+    }
+
+    #[test]
+    fn a_start_outside_the_domain_is_an_error() {
+        let model = default_model();
+        let file = ProtocolFile {
+            schema: None,
+            protocol: vec![ProtocolSpec {
+                t_start: Some(600.0),
+                e_is_start: Some(StartEnergy::Value(-10.0)),
+                ..spec(vec![ramp(300.0, 1e10)])
+            }],
+        };
+        let e = run_file(&model, &file, &test_solver(&model)).unwrap_err().to_string();
+        assert!(
+            e.contains("start E_IS -10 eV/atom lies outside the model's domain"),
+            "{e}"
+        );
     }
 
     #[test]
