@@ -175,6 +175,103 @@ fn malformed_number_in_potential_table() {
 }
 
 #[test]
+fn potential_cutoff_beyond_its_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("potentials/Cu_u3.eam")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // Line 3 is "Nrho drho Nr dr cutoff": the r tables end at 500 x 0.01 = 5 Å.
+    let mut words: Vec<String> = lines[2].split_whitespace().map(str::to_string).collect();
+    words[4] = "50.0".into();
+    lines[2] = words.join(" ");
+    let p = tmp_file(&dir, "Cu_far.eam", &(lines.join("\n") + "\n"));
+    let xyz = tmp_file(
+        &dir,
+        "cu.xyz",
+        "1\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\nCu 0 0 0\n",
+    );
+    let e = fails(&["energy", xyz.to_str().unwrap(), "-p", p.to_str().unwrap()]);
+    assert!(
+        e.contains("Cu_far.eam:3:") && e.contains("beyond the tabulated range"),
+        "{e}"
+    );
+}
+
+#[test]
+fn potential_of_unknown_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = tmp_file(&dir, "CuZr.txt", "not a potential\n");
+    let e = fails(&["energy", "configs/CuZr50_500.extxyz", "-p", p.to_str().unwrap()]);
+    assert!(
+        e.contains("CuZr.txt: unknown potential format") && e.contains("*.eam.fs"),
+        "{e}"
+    );
+}
+
+#[test]
+fn skin_out_of_range() {
+    // Checked by the argument parser (clap), whose message ends with a pointer to --help.
+    for skin in ["-1", "nan", "1e6", "inf"] {
+        let arg = format!("--skin={skin}");
+        let out = pelx(&[
+            "energy",
+            "configs/CuZr50_500.extxyz",
+            "-p",
+            "potentials/CuZr_mm.eam.fs",
+            &arg,
+        ]);
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{skin}: {e}");
+        assert!(
+            e.contains("Verlet skin") && e.contains("between 0 and 5"),
+            "{skin}: {e}"
+        );
+    }
+}
+
+#[test]
+fn outputs_never_overwrite_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().join("net.jsonl");
+    std::fs::copy(root().join("tests/fixtures/catalogs/net-a.jsonl"), &cat).unwrap();
+    let before = std::fs::read(&cat).unwrap();
+    let c = cat.to_str().unwrap();
+    let e = fails(&["network", c, "-o", c]);
+    assert!(e.contains("writing it would destroy the input"), "{e}");
+    let other = dir.path().join("n.json");
+    let e = fails(&["network", c, "-o", other.to_str().unwrap(), "--graphml", c]);
+    assert!(e.contains("writing it would destroy the input"), "{e}");
+    let e = fails(&["asym", c, "-o", c]);
+    assert!(e.contains("writing it would destroy the input"), "{e}");
+    assert_eq!(std::fs::read(&cat).unwrap(), before, "the catalog was changed");
+
+    let xyz = dir.path().join("s.extxyz");
+    std::fs::copy(root().join("configs/CuZr50_500.extxyz"), &xyz).unwrap();
+    let x = xyz.to_str().unwrap();
+    let e = fails(&["energy", x, "-p", "potentials/CuZr_mm.eam.fs", "-o", x]);
+    assert!(e.contains("writing it would destroy the input"), "{e}");
+    let e = fails(&["relax", x, "-p", "potentials/CuZr_mm.eam.fs", "--json", x]);
+    assert!(e.contains("writing it would destroy the input"), "{e}");
+    let e = fails(&["convert", x, x]);
+    assert!(e.contains("writing it would destroy the input"), "{e}");
+}
+
+#[test]
+fn rearrangements_refuse_an_existing_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tmp_file(&dir, "old.jsonl", "precious\n");
+    let e = fails(&[
+        "rearrangements",
+        "examples/rearrangements/cu_vacancy_hops.extxyz",
+        "-p",
+        "potentials/Cu_u3.eam",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(e.contains("exists: give --resume") && e.contains("--force"), "{e}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "precious\n");
+}
+
+#[test]
 fn structure_without_atoms() {
     let dir = tempfile::tempdir().unwrap();
     let p = tmp_file(

@@ -1,7 +1,7 @@
 //! `pelx asym`: forward/reverse barrier asymmetry of event catalogs, FIE spectrum fits and
 //! figures (parsing and printing only; the work is in `pelx::analysis`).
 
-use super::common::emit_json;
+use super::common::{emit_json, refuse_overwriting_inputs};
 use clap::{Args, ValueEnum};
 use pelx::analysis::asym::{analyse, AsymDocument, AsymOptions};
 use pelx::analysis::catalogs::{CatalogSet, SetOptions};
@@ -178,6 +178,8 @@ fn default_fie_out(output: &Path) -> PathBuf {
 }
 
 pub fn run(a: &AsymArgs) -> anyhow::Result<ExitCode> {
+    let inputs = a.catalogs.iter().chain(&a.structures).map(PathBuf::as_path);
+    refuse_overwriting_inputs(inputs, [a.output.as_deref(), a.fie_out.as_deref()])?;
     let opts = AsymOptions {
         min_displacements: a.min_disp.clone(),
         bin: a.bin,

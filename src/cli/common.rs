@@ -38,17 +38,23 @@ impl StructureOpts {
     }
 }
 
-/// The potential: one table (eam/fs, eam/alloy), one funcfl file per element, or a TOML
-/// description of an analytic potential.
+/// The potential: one EAM table (eam/fs, eam/alloy) or one funcfl file per element.
 #[derive(Debug, Clone, Args)]
 pub struct PotentialOpts {
-    /// Potential file(s): `*.eam.fs` (eam/fs), `*.eam.alloy` / `*.setfl` (eam/alloy), `*.eam`
-    /// (funcfl; repeat for several elements), `*.toml` (Lennard-Jones or analytic surfaces).
+    /// Potential file(s), the format from the name: `*.eam.fs` (eam/fs), `*.eam.alloy` /
+    /// `*.setfl` (eam/alloy), `*.eam` (funcfl; repeat for several elements).
     #[arg(long = "potential", short = 'p', required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Verlet skin of the neighbour list, Å.
-    #[arg(long, default_value_t = pelx::potential::DEFAULT_SKIN, value_name = "Å")]
+    /// Verlet skin of the neighbour list, Å (0 to 5).
+    #[arg(long, default_value_t = pelx::potential::DEFAULT_SKIN, value_name = "Å", value_parser = parse_skin)]
     pub skin: f64,
+}
+
+/// Parses `--skin`: a number that [`pelx::potential::check_skin`] accepts.
+fn parse_skin(text: &str) -> Result<f64, String> {
+    let skin: f64 = text.parse().map_err(|_| format!("'{text}' is not a number"))?;
+    pelx::potential::check_skin(skin).map_err(|e| e.to_string())?;
+    Ok(skin)
 }
 
 impl PotentialOpts {
@@ -61,6 +67,29 @@ impl PotentialOpts {
     pub fn paths(&self) -> Vec<&Path> {
         self.files.iter().map(PathBuf::as_path).collect()
     }
+}
+
+/// Refuses to run when an output path names one of the input files, which writing the output
+/// would destroy (`pelx network cat.jsonl -o cat.jsonl`). `None` outputs are skipped.
+pub fn refuse_overwriting_inputs<'a>(
+    inputs: impl IntoIterator<Item = &'a Path>,
+    outputs: impl IntoIterator<Item = Option<&'a Path>>,
+) -> anyhow::Result<()> {
+    let inputs: Vec<(&Path, PathBuf)> = inputs
+        .into_iter()
+        .filter_map(|p| Some((p, p.canonicalize().ok()?)))
+        .collect();
+    for out in outputs.into_iter().flatten() {
+        let Ok(o) = out.canonicalize() else { continue };
+        if let Some((input, _)) = inputs.iter().find(|(_, c)| *c == o) {
+            anyhow::bail!(
+                "the output {} is the input {}: writing it would destroy the input",
+                out.display(),
+                input.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Writes a JSON value to `out` (pretty) or to stdout.

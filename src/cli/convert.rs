@@ -1,6 +1,6 @@
 //! `pelx convert`: structure files from one format to another.
 
-use super::common::StructureOpts;
+use super::common::{refuse_overwriting_inputs, StructureOpts};
 use clap::Args;
 use pelx::structure::io::{to_lammps_orientation, write_structure, Format, FrameSelect, ReadOptions, WriteOptions};
 use std::path::PathBuf;
@@ -28,6 +28,7 @@ pub struct ConvertArgs {
 }
 
 pub fn run(a: &ConvertArgs) -> anyhow::Result<ExitCode> {
+    refuse_overwriting_inputs([a.input.as_path()], [Some(a.output.as_path())])?;
     let opts = ReadOptions {
         species: a.read.species.clone(),
         format: a.read.format,

@@ -1,7 +1,7 @@
 //! `pelx decompose`: D = D_RW x f from MD trajectories (one, or several temperatures with
 //! `--arrhenius`). Parsing and printing only; the analysis is `pelx::diffusion`.
 
-use super::common::{emit_json, QuenchOpts, StructureOpts};
+use super::common::{emit_json, refuse_overwriting_inputs, QuenchOpts, StructureOpts};
 use anyhow::{bail, Context};
 use clap::Args;
 use pelx::diffusion::{
@@ -179,6 +179,7 @@ fn parse_scan(s: &str) -> anyhow::Result<Vec<f64>> {
 }
 
 pub fn run(a: &DecomposeArgs) -> anyhow::Result<ExitCode> {
+    refuse_overwriting_inputs(a.trajectories.iter().map(PathBuf::as_path), [a.output.as_deref()])?;
     let (fit_start, fit_end) = match &a.fit {
         Some(s) => parse_window(s)?,
         None => (None, None),

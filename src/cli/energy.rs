@@ -1,6 +1,6 @@
 //! `pelx energy`: energy, per-atom maximum force and optionally forces of a structure.
 
-use super::common::{emit_json, PotentialOpts, StructureOpts};
+use super::common::{emit_json, refuse_overwriting_inputs, PotentialOpts, StructureOpts};
 use clap::Args;
 use pelx::potential::{fmax, Calculator};
 use pelx::provenance::Provenance;
@@ -48,6 +48,8 @@ struct EnergyOut {
 }
 
 pub fn run(a: &EnergyArgs) -> anyhow::Result<ExitCode> {
+    let inputs = std::iter::once(a.structure.as_path()).chain(a.potential.paths());
+    refuse_overwriting_inputs(inputs, [a.output.as_deref()])?;
     let s = a.read.read(&a.structure)?;
     let ff = a.potential.load()?;
     let mut calc = Calculator::new(ff.clone()).with_skin(a.potential.skin);

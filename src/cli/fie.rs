@@ -1,6 +1,7 @@
 //! `pelx fie`: the Fan-Iwashita-Egami E_IS evolution model (parsing and printing only; the
 //! physics lives in `pelx::fie`).
 
+use super::common::refuse_overwriting_inputs;
 use anyhow::{bail, Context, Result};
 use pelx::fie::anchor::anchored_model;
 use pelx::fie::equilibrium::EquilibriumLine;
@@ -193,8 +194,9 @@ pub struct AnchorArgs {
     /// Base FIE configuration giving the E_IS dependence, rate, domain and solver (TOML).
     #[arg(long)]
     pub base: PathBuf,
-    /// E_IS where W and m take the fitted values, eV/atom [default: the fit's own e_is, the
-    /// sample's inherent-structure energy per atom].
+    /// E_IS where W and m take the fitted values, eV/atom, inside the base set's domain
+    /// [default: the fit's own e_is, the sample's inherent-structure energy per atom; a sample
+    /// of another composition, such as CuZr50 on the Cu56Zr44 base set, needs one given here].
     #[arg(long, allow_hyphen_values = true)]
     pub anchor_e_is: Option<f64>,
     /// Write the model configuration (TOML) here.
@@ -433,6 +435,7 @@ fn regress(a: &RegressArgs) -> Result<()> {
 }
 
 fn anchor(a: &AnchorArgs) -> Result<()> {
+    refuse_overwriting_inputs([a.fit.as_path(), a.base.as_path()], [Some(a.output.as_path())])?;
     let fit = FieSpectrumFit::from_file(&a.fit)?;
     let base = FieConfig::from_file(&a.base)?;
     let e = a.anchor_e_is.unwrap_or(fit.e_is);

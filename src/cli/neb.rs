@@ -1,7 +1,7 @@
 //! `pelx neb`: climbing-image nudged elastic band between two minima, written as `PATH.json`
 //! plus the saddle (and optionally the whole band) as extended XYZ.
 
-use super::common::{emit_json, PotentialOpts, StructureOpts};
+use super::common::{emit_json, refuse_overwriting_inputs, PotentialOpts, StructureOpts};
 use anyhow::Context;
 use clap::Args;
 use pelx::provenance::{file_sha256, Provenance};
@@ -205,6 +205,11 @@ fn input(path: &Path, s: &pelx::structure::Structure) -> anyhow::Result<InputStr
 }
 
 pub fn run(a: &NebArgs) -> anyhow::Result<ExitCode> {
+    let inputs = [a.initial.as_path(), a.final_.as_path()]
+        .into_iter()
+        .chain(a.config.as_deref())
+        .chain(a.potential.paths());
+    refuse_overwriting_inputs(inputs, [a.output.as_deref(), a.saddle.as_deref(), a.band.as_deref()])?;
     let opts = a.options()?;
     let ini = a.read.read(&a.initial)?;
     let fin = a.read.read(&a.final_)?;

@@ -1,7 +1,7 @@
 //! `pelx network`: the basin network of event catalogs (parsing and printing only; the work is
 //! in `pelx::network`).
 
-use super::common::emit_json;
+use super::common::{emit_json, refuse_overwriting_inputs};
 use clap::Args;
 use pelx::analysis::catalogs::{CatalogSet, SetOptions};
 use pelx::network::export::{write_dot, write_file, write_graphml};
@@ -78,6 +78,11 @@ fn show(p: &Path) -> String {
 }
 
 pub fn run(a: &NetworkArgs) -> anyhow::Result<ExitCode> {
+    let inputs = a.catalogs.iter().chain(&a.structures).map(PathBuf::as_path);
+    refuse_overwriting_inputs(
+        inputs,
+        [Some(a.output.as_path()), a.graphml.as_deref(), a.dot.as_deref()],
+    )?;
     let opts = NetworkOptions {
         energy_tol: a.energy_tol,
         distance_tol: a.distance_tol,

@@ -102,8 +102,11 @@ pub struct RearrangementsArgs {
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Continue an interrupted run in -o (same trajectory, potential, options and seed).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "force")]
     pub resume: bool,
+    /// Overwrite an existing output.
+    #[arg(long)]
+    pub force: bool,
     /// The JSON-lines output.
     #[arg(short, long, value_name = "OUT.jsonl")]
     pub output: PathBuf,
@@ -112,6 +115,12 @@ pub struct RearrangementsArgs {
 pub fn run(a: &RearrangementsArgs) -> anyhow::Result<ExitCode> {
     if a.resume && !a.output.is_file() {
         bail!("--resume: {} does not exist", a.output.display());
+    }
+    if !a.resume && !a.force && a.output.exists() {
+        bail!(
+            "{} exists: give --resume to continue it or --force to overwrite it",
+            a.output.display()
+        );
     }
     let topts = TrajectoryOptions {
         read: ReadOptions {

@@ -1,6 +1,6 @@
 //! `pelx relax`: minimize a structure to a maximum per-atom force.
 
-use super::common::{emit_json, PotentialOpts, StructureOpts};
+use super::common::{emit_json, refuse_overwriting_inputs, PotentialOpts, StructureOpts};
 use clap::Args;
 use pelx::minimize::{minimize, MinimizeOptions, MinimizeResult, MinimizerKind};
 use pelx::potential::Calculator;
@@ -57,6 +57,8 @@ struct RelaxOut {
 }
 
 pub fn run(a: &RelaxArgs) -> anyhow::Result<ExitCode> {
+    let inputs = std::iter::once(a.structure.as_path()).chain(a.potential.paths());
+    refuse_overwriting_inputs(inputs, [a.output.as_deref(), a.json.as_deref()])?;
     let mut s = a.read.read(&a.structure)?;
     let ff = a.potential.load()?;
     let mut calc = Calculator::new(ff.clone()).with_skin(a.potential.skin);

@@ -143,7 +143,11 @@ pub fn write_file(path: &Path, writer: impl FnOnce(&mut dyn Write) -> std::io::R
             dir.display()
         )));
     }
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    // tempfile's own message names the random temporary file; the user named `path`.
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
+        let why = format!("cannot create a file in {}: {}", dir.display(), e.kind());
+        Error::io(path, std::io::Error::new(e.kind(), why))
+    })?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());
         writer(&mut w).map_err(|e| Error::io(path, e))?;

@@ -20,6 +20,20 @@ use std::sync::Arc;
 
 /// Default Verlet skin, Å (as LAMMPS `neighbor 1.0 bin` in metal units).
 pub const DEFAULT_SKIN: f64 = 1.0;
+/// Largest Verlet skin accepted, Å: a longer one saves no rebuilds and makes the neighbour
+/// list grow as the cube of cutoff + skin (a 100 Å skin on 500 atoms takes gigabytes).
+pub const MAX_SKIN: f64 = 5.0;
+
+/// Checks a Verlet skin (Å): finite, between 0 and [`MAX_SKIN`].
+pub fn check_skin(skin: f64) -> Result<()> {
+    if (0.0..=MAX_SKIN).contains(&skin) {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "Verlet skin {skin} Å must be between 0 and {MAX_SKIN} Å (default {DEFAULT_SKIN})"
+        )))
+    }
+}
 
 /// An interatomic potential: energy and forces of a structure in one pass.
 pub trait ForceField: Send + Sync + std::fmt::Debug {
@@ -262,7 +276,10 @@ pub fn load(paths: &[&std::path::Path]) -> Result<Arc<dyn ForceField>> {
             return Err(Error::invalid(format!("{}: potential file not found", p.display())));
         }
     }
-    let styles: Vec<EamStyle> = paths.iter().map(|p| EamStyle::from_path(p)).collect();
+    let styles = paths
+        .iter()
+        .map(|p| EamStyle::from_path(p))
+        .collect::<Result<Vec<EamStyle>>>()?;
     if styles.iter().all(|s| *s == EamStyle::Funcfl) {
         return Ok(Arc::new(Eam::from_funcfl_files(paths)?));
     }

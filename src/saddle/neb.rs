@@ -80,6 +80,9 @@ pub enum BandOptimizer {
     Lbfgs,
 }
 
+/// Most intermediate images of a band: every image holds a whole structure and its forces.
+pub const MAX_IMAGES: usize = 1000;
+
 /// Options of a NEB run. Every field has a default (serde fills missing keys; unknown keys are
 /// errors), and [`NebOptions::validate`] checks them before any force call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -180,6 +183,12 @@ impl NebOptions {
         if self.images == 0 {
             return Err(Error::invalid("NEB needs at least one intermediate image"));
         }
+        if self.images > MAX_IMAGES {
+            return Err(Error::invalid(format!(
+                "NEB option images must be at most {MAX_IMAGES}, got {} (a band resolves a path with 5-15)",
+                self.images
+            )));
+        }
         positive("spring", self.spring)?;
         if let Some(kmin) = self.spring_min {
             positive("spring_min", kmin)?;
@@ -203,12 +212,7 @@ impl NebOptions {
         positive("idpp_cutoff", self.idpp_cutoff)?;
         positive("idpp_fmax", self.idpp_fmax)?;
         positive("curvature.step", self.curvature.step)?;
-        if !(self.skin >= 0.0 && self.skin.is_finite()) {
-            return Err(Error::invalid(format!(
-                "NEB option skin must be >= 0, got {}",
-                self.skin
-            )));
-        }
+        crate::potential::check_skin(self.skin)?;
         if !(self.curvature.negative_tol >= 0.0 && self.curvature.negative_tol.is_finite()) {
             return Err(Error::invalid("NEB option curvature.negative_tol must be >= 0"));
         }
@@ -1590,6 +1594,11 @@ mod tests {
             ..mb_options()
         })
         .contains("at least one intermediate image"));
+        assert!(err(NebOptions {
+            images: 100_000,
+            ..mb_options()
+        })
+        .contains("images must be at most 1000"));
         assert!(err(NebOptions {
             fmax: -1.0,
             ..mb_options()

@@ -34,15 +34,23 @@ pub enum EamStyle {
 }
 
 impl EamStyle {
-    /// The style a file name implies: `.fs` → fs, `.alloy`/`.setfl` → setfl, otherwise funcfl.
-    pub fn from_path(path: &Path) -> EamStyle {
+    /// The style a file name implies: `.fs` → fs, `.alloy`/`.setfl` → setfl, `.eam` → funcfl.
+    /// Any other name is an error that lists these, rather than a guess at a format whose
+    /// parser would then stumble on the first line.
+    pub fn from_path(path: &Path) -> Result<EamStyle> {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name.ends_with(".fs") {
-            EamStyle::Fs
+            Ok(EamStyle::Fs)
         } else if name.ends_with(".alloy") || name.ends_with(".setfl") {
-            EamStyle::Setfl
+            Ok(EamStyle::Setfl)
+        } else if name.ends_with(".eam") {
+            Ok(EamStyle::Funcfl)
         } else {
-            EamStyle::Funcfl
+            Err(Error::invalid(format!(
+                "{}: unknown potential format; pelx reads EAM tables named *.eam (funcfl, pair_style eam), \
+                 *.eam.alloy or *.setfl (eam/alloy) and *.eam.fs (eam/fs)",
+                path.display()
+            )))
         }
     }
     /// The LAMMPS pair style name.
@@ -158,7 +166,7 @@ fn z2r_index(a: usize, b: usize) -> usize {
 impl Eam {
     /// Loads a potential file, choosing the format from its name (see [`EamStyle::from_path`]).
     pub fn from_file(path: &Path) -> Result<Self> {
-        match EamStyle::from_path(path) {
+        match EamStyle::from_path(path)? {
             EamStyle::Funcfl => Eam::from_funcfl_files(&[path]),
             style => Eam::from_setfl_file(path, style),
         }
