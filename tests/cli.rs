@@ -197,6 +197,35 @@ fn potential_cutoff_beyond_its_tables() {
 }
 
 #[test]
+fn potential_with_a_bad_mass_or_a_repeated_element() {
+    let dir = tempfile::tempdir().unwrap();
+    let xyz = tmp_file(
+        &dir,
+        "cu.xyz",
+        "1\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\nCu 0 0 0\n",
+    );
+    let text = std::fs::read_to_string(root().join("potentials/Cu_u3.eam")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[1] = "29 0.0 3.615 FCC".into();
+    let p = tmp_file(&dir, "Cu_m0.eam", &(lines.join("\n") + "\n"));
+    let e = fails(&["energy", xyz.to_str().unwrap(), "-p", p.to_str().unwrap()]);
+    assert!(
+        e.contains("Cu_m0.eam:2:") && e.contains("mass 0 of the element must be positive"),
+        "{e}"
+    );
+
+    let text = std::fs::read_to_string(root().join("potentials/CuZr_mm.eam.fs")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[3] = "2 Cu Cu".into();
+    let p = tmp_file(&dir, "CuCu.eam.fs", &(lines.join("\n") + "\n"));
+    let e = fails(&["energy", xyz.to_str().unwrap(), "-p", p.to_str().unwrap()]);
+    assert!(
+        e.contains("CuCu.eam.fs:4:") && e.contains("element Cu is named twice"),
+        "{e}"
+    );
+}
+
+#[test]
 fn potential_of_unknown_format() {
     let dir = tempfile::tempdir().unwrap();
     let p = tmp_file(&dir, "CuZr.txt", "not a potential\n");

@@ -117,6 +117,15 @@ fn parse<T: std::str::FromStr>(l: &Lines, line: usize, word: Option<&String>, wh
         .map_err(|_| l.err(line, format!("'{w}' is not a valid {what}")))
 }
 
+/// A mass must be positive: pelx only reports it, but a zero or negative one marks a broken file.
+fn positive_mass(l: &Lines, line: usize, mass: f64, of: &str) -> Result<()> {
+    if mass > 0.0 && mass.is_finite() {
+        Ok(())
+    } else {
+        Err(l.err(line, format!("mass {mass} of {of} must be positive, g/mol")))
+    }
+}
+
 /// Grid line "Nrho drho Nr dr cutoff", checked.
 fn grid(l: &mut Lines) -> Result<(usize, f64, usize, f64, f64)> {
     let (n, w) = l.content("grid line (Nrho drho Nr dr cutoff)")?;
@@ -150,6 +159,7 @@ pub fn read_funcfl(path: &Path) -> Result<Funcfl> {
     let (n, w) = l.content("element line (atomic number, mass)")?;
     let z: u32 = parse(&l, n, w.first(), "atomic number")?;
     let mass: f64 = parse(&l, n, w.get(1), "mass")?;
+    positive_mass(&l, n, mass, "the element")?;
     let element = super::element_symbol(z)
         .ok_or_else(|| l.err(n, format!("atomic number {z} is not an element")))?
         .to_string();
@@ -187,6 +197,16 @@ pub fn read_setfl(path: &Path, fs: bool) -> Result<Setfl> {
         return Err(l.err(n, format!("{ne} elements announced but {} names given", w.len() - 1)));
     }
     let elements: Vec<String> = w[1..=ne].to_vec();
+    if let Some((k, e)) = elements.iter().enumerate().find(|(k, e)| elements[..*k].contains(e)) {
+        return Err(l.err(
+            n,
+            format!(
+                "element {e} is named twice (positions {} and {})",
+                elements.iter().position(|x| x == e).unwrap() + 1,
+                k + 1
+            ),
+        ));
+    }
     let (nrho, drho, nr, dr, cut) = grid(&mut l)?;
     let mut masses = Vec::new();
     let mut frho = Vec::new();
@@ -194,7 +214,9 @@ pub fn read_setfl(path: &Path, fs: bool) -> Result<Setfl> {
     for e in &elements {
         let (n, w) = l.content(&format!("header line of element {e}"))?;
         let _z: f64 = parse(&l, n, w.first(), &format!("atomic number of {e}"))?;
-        masses.push(parse::<f64>(&l, n, w.get(1), &format!("mass of {e}"))?);
+        let mass: f64 = parse(&l, n, w.get(1), &format!("mass of {e}"))?;
+        positive_mass(&l, n, mass, e)?;
+        masses.push(mass);
         frho.push(l.values(nrho, &format!("embedding function F(rho) of {e}"))?);
         let nfun = if fs { ne } else { 1 };
         let mut r = Vec::with_capacity(nfun);
