@@ -285,6 +285,24 @@ fn outputs_never_overwrite_inputs() {
 }
 
 #[test]
+fn catalog_filter_refuses_a_nan_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("f.jsonl");
+    let args = [
+        "catalog",
+        "filter",
+        "tests/fixtures/catalogs/net-a.jsonl",
+        "--min-displacement",
+        "nan",
+        "-o",
+    ];
+    let o = pelx(&[&args[..], &[out.to_str().unwrap()]].concat());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("'nan' is not a finite number") && !out.exists(), "{e}");
+}
+
+#[test]
 fn rearrangements_refuse_an_existing_output() {
     let dir = tempfile::tempdir().unwrap();
     let out = tmp_file(&dir, "old.jsonl", "precious\n");

@@ -1,7 +1,7 @@
 //! `pelx catalog`: statistics, merging, filtering, deduplication and extraction of event
 //! catalogs.
 
-use super::common::{emit_json, StructureOpts};
+use super::common::{emit_json, parse_finite, StructureOpts};
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use pelx::catalog::dedup::{distinct, representatives, DedupOptions};
@@ -107,10 +107,10 @@ pub struct FilterArgs {
     #[arg(long)]
     pub reconnecting: bool,
     /// Events with a largest atomic displacement of at least this, Å.
-    #[arg(long, value_name = "Å")]
+    #[arg(long, value_name = "Å", allow_hyphen_values = true, value_parser = parse_finite)]
     pub min_displacement: Option<f64>,
     /// Events with a forward barrier of at most this, eV.
-    #[arg(long, value_name = "eV")]
+    #[arg(long, value_name = "eV", allow_hyphen_values = true, value_parser = parse_finite)]
     pub max_barrier: Option<f64>,
 }
 

@@ -50,6 +50,15 @@ pub struct PotentialOpts {
     pub skin: f64,
 }
 
+/// Parses a threshold that must be a finite number (a NaN would make every comparison false
+/// and, for a filter, silently drop every record).
+pub fn parse_finite(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        _ => Err(format!("'{text}' is not a finite number")),
+    }
+}
+
 /// Parses `--skin`: a number that [`pelx::potential::check_skin`] accepts.
 fn parse_skin(text: &str) -> Result<f64, String> {
     let skin: f64 = text.parse().map_err(|_| format!("'{text}' is not a number"))?;
