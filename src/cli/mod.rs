@@ -31,7 +31,8 @@ pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
-    /// Only errors on stderr.
+    /// Log only errors on stderr (the one-line summaries of fie, neb, rearrangements and run
+    /// still print there; stdout is unchanged).
     #[arg(short, long, global = true)]
     pub quiet: bool,
     #[command(subcommand)]
