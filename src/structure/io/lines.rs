@@ -32,6 +32,10 @@ impl<R: BufRead> LineReader<R> {
             Ok(0) => Ok(false),
             Ok(_) => {
                 self.line += 1;
+                // A byte-order mark (some Windows editors write one) is not part of the text.
+                if self.line == 1 && self.buf.starts_with('\u{feff}') {
+                    self.buf.drain(..'\u{feff}'.len_utf8());
+                }
                 if self.buf.ends_with('\n') {
                     self.buf.pop();
                     if self.buf.ends_with('\r') {

@@ -488,6 +488,24 @@ fn truncated_files() {
 }
 
 #[test]
+fn a_byte_order_mark_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("nan_coord.xyz"))
+        .unwrap()
+        .replace("nan", "1");
+    let plain = dir.path().join("plain.xyz");
+    let bom = dir.path().join("bom.xyz");
+    std::fs::write(&plain, &text).unwrap();
+    std::fs::write(&bom, format!("\u{feff}{text}")).unwrap();
+    let opts = ReadOptions::default();
+    let (a, b) = (
+        read_structure(&plain, &opts).unwrap(),
+        read_structure(&bom, &opts).unwrap(),
+    );
+    assert_eq!(a.positions, b.positions);
+}
+
+#[test]
 fn atom_lines_beyond_the_count_are_an_error() {
     assert_eq!(
         msg(read("count_too_low.xyz").unwrap_err()),
