@@ -251,17 +251,22 @@ impl RunConfig {
     /// there does not surface only after hours of searches.
     pub fn check_later_steps(&self, catalog: &Path) -> Result<()> {
         if self.fie.enabled {
-            FieConfig::from_file(&self.fie.base_config)?;
+            let base = FieConfig::from_file(&self.fie.base_config)?;
             ProtocolFile::from_file(&self.fie.protocol)?;
-            if !self.fie.anchor_e_is.is_finite() {
+            let (e, d) = (self.fie.anchor_e_is, &base.domain);
+            if !(d.e_is_min..=d.e_is_max).contains(&e) {
                 return Err(Error::invalid(format!(
-                    "fie.anchor_e_is = {} is not a finite energy",
-                    self.fie.anchor_e_is
+                    "fie.anchor_e_is = {e} eV/atom lies outside the domain [{}, {}] eV/atom of {}",
+                    d.e_is_min,
+                    d.e_is_max,
+                    self.fie.base_config.display()
                 )));
             }
         }
         if self.kmc.enabled {
-            self.kmc_config(catalog).validate()?;
+            self.kmc_config(catalog)
+                .validate()
+                .map_err(|e| Error::invalid(format!("kmc: {e}")))?;
         }
         Ok(())
     }
@@ -836,7 +841,14 @@ mod tests {
         let ok = RunConfig::from_toml(base).unwrap();
         ok.check_later_steps(Path::new("art.jsonl")).unwrap();
         let bad_t = RunConfig::from_toml(&format!("{base}[kmc]\ntemperatures = [-5.0]\n")).unwrap();
-        assert!(bad_t.check_later_steps(Path::new("art.jsonl")).is_err());
+        let e = bad_t.check_later_steps(Path::new("art.jsonl")).unwrap_err().to_string();
+        assert!(e.starts_with("kmc: ") && e.contains("-5"), "{e}");
+        let far = RunConfig::from_toml(&format!("{base}[fie]\nanchor_e_is = -4.866\n")).unwrap();
+        let e = far.check_later_steps(Path::new("art.jsonl")).unwrap_err().to_string();
+        assert!(
+            e.contains("fie.anchor_e_is = -4.866 eV/atom lies outside the domain"),
+            "{e}"
+        );
         let no_file = RunConfig::from_toml(&format!("{base}[fie]\nprotocol = 'missing.toml'\n")).unwrap();
         let e = no_file
             .check_later_steps(Path::new("art.jsonl"))
