@@ -140,10 +140,11 @@ fn grid(l: &mut Lines) -> Result<(usize, f64, usize, f64, f64)> {
     if !(drho > 0.0 && dr > 0.0 && cut > 0.0 && drho.is_finite() && dr.is_finite() && cut.is_finite()) {
         return Err(l.err(n, "drho, dr and the cutoff must be positive"));
     }
-    // The r tables end at Nr dr (LAMMPS would hold their last value beyond it): a cutoff past
-    // that end is a typo, and a wild one would make the neighbour lists huge.
+    // The r tables end at Nr dr (LAMMPS holds their last value beyond it). Files put the cutoff
+    // at or just inside that end; one well past it is a typo, and a wild one would make the
+    // neighbour lists huge. The 1 % margin spares files that round their header.
     let reach = nr as f64 * dr;
-    if cut > reach * (1.0 + 1e-9) {
+    if cut > 1.01 * reach {
         return Err(l.err(
             n,
             format!("cutoff {cut} Å lies beyond the tabulated range Nr dr = {reach} Å of the r tables"),
