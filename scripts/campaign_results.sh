@@ -3,7 +3,7 @@
 # tables and figures (verified events; max-displacement filters 0, 1, 1.5, 2.5 Å) with the FIE
 # spectrum fit, the basin network (JSON + GraphML), and KMC what-if f(T) from the catalog's
 # barrier pairs. Regenerate results/campaign-cu56zr44 with:
-#   pelx art configs/Cu56Zr44_2000.extxyz -p potentials/CuZr_mm.eam.fs --sample 2000 total \
+#   pelx art configs/Cu56Zr44_2000.extxyz -p potentials/CuZr_mm.eam.fs --sample 2 per atom \
 #       --seed 2026 --shard 1/2 --threads 1 -o art.1.jsonl      # and --shard 2/2 -o art.2.jsonl
 #   pelx catalog merge art.1.jsonl art.2.jsonl -o art.jsonl [--force for unfinished shards]
 #   scripts/campaign_results.sh art.jsonl results/campaign-cu56zr44
