@@ -473,6 +473,12 @@ pub fn run_campaign(
         }
     };
     let todo: Vec<Task> = c.tasks.iter().filter(|t| !done.contains(&t.index)).copied().collect();
+    // More threads than searches would only idle (and cost their start-up).
+    let threads = if threads == 0 {
+        0
+    } else {
+        threads.min(todo.len().max(1))
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
