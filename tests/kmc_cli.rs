@@ -150,4 +150,26 @@ fn bad_input_gives_clear_errors() {
     ]);
     assert!(e.contains("exactly one asymmetry level and one temperature"), "{e}");
     assert!(!xyz.exists(), "no file is left behind by a rejected run");
+    // The lattice run checks its trajectory options after opening the file: it removes it.
+    let e = fails(&[
+        "kmc",
+        "lattice",
+        "--lattice",
+        "fcc",
+        "--size",
+        "4",
+        "--hops",
+        "1000",
+        "--trajectory",
+        xyz.to_str().unwrap(),
+        "--frame-every",
+        "0",
+    ]);
+    assert!(
+        e.contains("frame interval and nearest-neighbour distance must be positive"),
+        "{e}"
+    );
+    assert!(!xyz.exists(), "no file is left behind by a rejected lattice run");
+    let e = fails(&["kmc", "lattice", "--hops", "1e30"]);
+    assert!(e.contains("'1e30' is too many steps"), "{e}");
 }

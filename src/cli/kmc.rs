@@ -8,7 +8,7 @@ use pelx::kmc::plot::write_whatif_svgs;
 use pelx::kmc::read_config;
 use pelx::kmc::trajectory::{TrajectoryFormat, TrajectoryWriter};
 use pelx::kmc::whatif::{run_whatif, CatalogConfig, WhatifConfig, WhatifTrajectory};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub const EXAMPLES: &str = "Examples:
@@ -224,7 +224,7 @@ fn run_whatif_cmd(a: &WhatifArgs) -> anyhow::Result<ExitCode> {
         writer: w,
         interval: a.frame_interval.unwrap_or(f64::NAN),
     });
-    let report = run_whatif(&c, traj)?;
+    let report = run_whatif(&c, traj).inspect_err(|_| remove_partial(a.trajectory.as_deref()))?;
     if let Some(prefix) = &a.svg {
         for p in write_whatif_svgs(&report, prefix)? {
             eprintln!("wrote {}", p.display());
@@ -282,9 +282,17 @@ fn run_lattice_cmd(a: &LatticeArgs) -> anyhow::Result<ExitCode> {
         every: a.frame_every,
         nn_distance: a.nn_distance,
     });
-    let result = run_lattice(&p, traj)?;
+    let result = run_lattice(&p, traj).inspect_err(|_| remove_partial(a.trajectory.as_deref()))?;
     emit_json(&LatticeReport::new(result)?, a.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Removes the trajectory file of a run that failed (a check of the trajectory options, or the
+/// run itself), rather than leave an empty or partial file that looks like output.
+fn remove_partial(trajectory: Option<&Path>) {
+    if let Some(path) = trajectory {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 fn parse_dial(s: &str) -> Result<Dial, String> {
@@ -306,6 +314,7 @@ fn parse_count(s: &str) -> Result<u64, String> {
     }
     match s.parse::<f64>() {
         Ok(x) if x >= 0.0 && x.fract() == 0.0 && x < 1.8e19 => Ok(x as u64),
+        Ok(x) if x.fract() == 0.0 && x >= 1.8e19 => Err(format!("'{s}' is too many steps (at most 1.8e19)")),
         _ => Err(format!("'{s}' is not a whole number of steps")),
     }
 }
