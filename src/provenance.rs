@@ -7,6 +7,15 @@ use std::path::Path;
 /// The pelx version that wrote a file.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// True when `a` and `b` name one existing file (after resolving links and `..`); false when
+/// either does not exist. Used to refuse an output that would overwrite an input.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
 /// SHA-256 of a byte string, as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);

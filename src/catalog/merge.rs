@@ -2,6 +2,7 @@
 //! run would have written, byte for byte.
 
 use super::{CatalogWriter, RawCatalog, Record, RunRecord};
+use crate::provenance::same_file;
 use crate::{Error, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -121,13 +122,6 @@ pub fn merge(inputs: &[PathBuf], output: &Path, force: bool) -> Result<MergeRepo
             .collect(),
         forced,
     })
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
 }
 
 /// Writes the records of `inputs` (one catalog) to `output`, keeping only the search records

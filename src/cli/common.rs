@@ -84,13 +84,9 @@ pub fn refuse_overwriting_inputs<'a>(
     inputs: impl IntoIterator<Item = &'a Path>,
     outputs: impl IntoIterator<Item = Option<&'a Path>>,
 ) -> anyhow::Result<()> {
-    let inputs: Vec<(&Path, PathBuf)> = inputs
-        .into_iter()
-        .filter_map(|p| Some((p, p.canonicalize().ok()?)))
-        .collect();
+    let inputs: Vec<&Path> = inputs.into_iter().collect();
     for out in outputs.into_iter().flatten() {
-        let Ok(o) = out.canonicalize() else { continue };
-        if let Some((input, _)) = inputs.iter().find(|(_, c)| *c == o) {
+        if let Some(input) = inputs.iter().find(|i| pelx::provenance::same_file(i, out)) {
             anyhow::bail!(
                 "the output {} is the input {}: writing it would destroy the input",
                 out.display(),
