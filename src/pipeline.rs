@@ -254,7 +254,7 @@ impl RunConfig {
             let base = FieConfig::from_file(&self.fie.base_config)?;
             ProtocolFile::from_file(&self.fie.protocol)?;
             let (e, d) = (self.fie.anchor_e_is, &base.domain);
-            if !(d.e_is_min..=d.e_is_max).contains(&e) {
+            if !d.contains_e_is(e) {
                 return Err(Error::invalid(format!(
                     "fie.anchor_e_is = {e} eV/atom lies outside the domain [{}, {}] eV/atom of {}",
                     d.e_is_min,

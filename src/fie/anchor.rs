@@ -105,7 +105,7 @@ fn shifted(func: &Func1D, d: f64) -> Func1D {
 pub fn anchored_model(base: &FieConfig, fit: &FieSpectrumFit, anchor_e_is: f64) -> Result<FieModel> {
     let mut c = base.clone();
     let d = &base.domain;
-    if !(d.e_is_min..=d.e_is_max).contains(&anchor_e_is) {
+    if !d.contains_e_is(anchor_e_is) {
         return Err(Error::invalid(format!(
             "anchor E_IS {anchor_e_is} eV/atom lies outside the base set's domain [{}, {}] eV/atom, where W(E_IS) and \
              m(E_IS) are defined; anchor at an E_IS inside it (a sample of another composition: at the base set's \

@@ -103,6 +103,14 @@ pub struct DomainConfig {
     pub n_t: usize,
 }
 
+impl DomainConfig {
+    /// True when `e_is` (eV/atom) lies in [e_is_min, e_is_max], where W(E_IS) and m(E_IS) are
+    /// defined and the E_IS evolution may start or be anchored.
+    pub fn contains_e_is(&self, e_is: f64) -> bool {
+        (self.e_is_min..=self.e_is_max).contains(&e_is)
+    }
+}
+
 fn default_n_e() -> usize {
     161
 }

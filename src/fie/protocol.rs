@@ -605,7 +605,7 @@ pub fn run_file(model: &FieModel, file: &ProtocolFile, solver: &SolverConfig) ->
             _ => unreachable!("validated start states"),
         };
         let d = &model.config().domain;
-        if !(d.e_is_min..=d.e_is_max).contains(&e0) {
+        if !d.contains_e_is(e0) {
             return Err(Error::invalid(format!(
                 "protocol '{}': start E_IS {e0} eV/atom lies outside the model's domain [{}, {}] eV/atom",
                 spec.name, d.e_is_min, d.e_is_max
