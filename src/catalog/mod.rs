@@ -306,25 +306,52 @@ impl RawCatalog {
     /// [`CatalogWriter::append_to`] cuts off. Any other malformed line is an error naming its
     /// line number.
     pub fn read(path: &Path) -> Result<RawCatalog> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |k| k + 1);
-        let truncated_tail = bytes[complete..].iter().any(|b| !b.is_ascii_whitespace());
-        if truncated_tail {
-            tracing::warn!("{}: incomplete last record ignored (interrupted run)", path.display());
-        }
-        let text = std::str::from_utf8(&bytes[..complete])
-            .map_err(|e| Error::parse(path, 0, format!("catalog is not UTF-8 text: {e}")))?;
-        let mut run = None;
         let mut records = Vec::new();
-        for (k, line) in text.lines().enumerate() {
-            let lineno = k + 1;
+        let (run, truncated_tail) = Self::visit(path, |rec, line| {
+            records.push((rec, line.to_string()));
+            Ok(())
+        })?;
+        Ok(RawCatalog {
+            run,
+            records,
+            truncated_tail,
+        })
+    }
+
+    /// Streams a catalog: checks it as [`RawCatalog::read`] does and hands each search record
+    /// and its line to `each`, holding one line at a time (a week's campaign writes gigabytes).
+    /// Returns the run record and whether an unterminated last line was ignored.
+    pub fn visit(path: &Path, mut each: impl FnMut(Record, &str) -> Result<()>) -> Result<(RunRecord, bool)> {
+        use std::io::BufRead;
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut run = None;
+        let mut searches = 0usize;
+        let mut buf = String::new();
+        let mut lineno = 0;
+        let mut truncated_tail = false;
+        loop {
+            buf.clear();
+            let n = reader.read_line(&mut buf).map_err(|e| match e.kind() {
+                std::io::ErrorKind::InvalidData => Error::parse(path, lineno + 1, "catalog is not UTF-8 text"),
+                _ => Error::io(path, e),
+            })?;
+            if n == 0 {
+                break;
+            }
+            lineno += 1;
+            let Some(line) = buf.strip_suffix('\n') else {
+                truncated_tail = !buf.trim().is_empty();
+                break;
+            };
+            let line = line.strip_suffix('\r').unwrap_or(line);
             if line.trim().is_empty() {
                 continue;
             }
             let rec: Record = serde_json::from_str(line)
                 .map_err(|e| Error::parse(path, lineno, format!("not a catalog record: {e}")))?;
             match rec {
-                Record::Run(r) if run.is_none() && records.is_empty() => {
+                Record::Run(r) if run.is_none() && searches == 0 => {
                     if r.schema != SCHEMA {
                         return Err(Error::parse(
                             path,
@@ -336,15 +363,17 @@ impl RawCatalog {
                 }
                 Record::Run(_) => return Err(Error::parse(path, lineno, "a second run record inside the catalog")),
                 _ if run.is_none() => return Err(Error::parse(path, lineno, "the first line must be the run record")),
-                rec => records.push((rec, line.to_string())),
+                rec => {
+                    searches += 1;
+                    each(rec, line)?;
+                }
             }
         }
+        if truncated_tail {
+            tracing::warn!("{}: incomplete last record ignored (interrupted run)", path.display());
+        }
         let run = run.ok_or_else(|| Error::parse(path, 0, "catalog is empty (no run record)"))?;
-        Ok(RawCatalog {
-            run,
-            records,
-            truncated_tail,
-        })
+        Ok((run, truncated_tail))
     }
 }
 

@@ -82,6 +82,21 @@ struct ArtOut<'a> {
     summary: &'a CampaignSummary,
 }
 
+/// Newlines in `path`, read in 1 MiB blocks: a week's catalog runs to gigabytes, and the
+/// progress bar needs only the count.
+fn count_lines(path: &Path) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0;
+    loop {
+        match file.read(&mut buf)? {
+            0 => return Ok(n),
+            k => n += buf[..k].iter().filter(|&&b| b == b'\n').count(),
+        }
+    }
+}
+
 /// Joins the `--sample` words and parses them.
 fn parse_sample(words: &[String]) -> anyhow::Result<Sampling> {
     let text = words.join(" ");
@@ -193,9 +208,8 @@ pub fn run(a: &ArtArgs) -> anyhow::Result<ExitCode> {
         // Records already present count as done on the bar: the complete lines after the run
         // record. The campaign reads and checks the catalog itself; parsing it here too would
         // double the time to resume a large catalog (and its warnings).
-        let bytes = std::fs::read(&a.output).with_context(|| format!("reading {}", a.output.display()))?;
-        let done = bytes.iter().filter(|&&b| b == b'\n').count().saturating_sub(1);
-        bar.inc(done as u64);
+        let lines = count_lines(&a.output).with_context(|| format!("reading {}", a.output.display()))?;
+        bar.inc(lines.saturating_sub(1) as u64);
     }
     let summary = run_campaign(&campaign, &template, &a.output, mode, a.threads, &mut on_record)?;
     bar.finish_and_clear();

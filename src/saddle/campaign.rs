@@ -448,8 +448,13 @@ pub fn run_campaign(
     let (mut writer, done) = match mode {
         OutputMode::Create => (CatalogWriter::create(catalog, &c.run)?, HashSet::new()),
         OutputMode::Resume => {
-            let raw = RawCatalog::read(catalog)?;
-            let diff = raw.run.differences(&c.run, false);
+            // Streamed: only the task numbers are kept, not the records.
+            let mut tasks = Vec::new();
+            let (run, _) = RawCatalog::visit(catalog, |rec, _| {
+                tasks.push(rec.task().expect("search records have a task"));
+                Ok(())
+            })?;
+            let diff = run.differences(&c.run, false);
             if !diff.is_empty() {
                 return Err(Error::invalid(format!(
                     "--resume: {} is not a catalog of this campaign (different {}); start a new catalog \
@@ -460,8 +465,7 @@ pub fn run_campaign(
             }
             let planned: HashSet<u64> = c.tasks.iter().map(|t| t.index).collect();
             let mut done = HashSet::new();
-            for (rec, _) in &raw.records {
-                let t = rec.task().expect("search records have a task");
+            for t in tasks {
                 if !planned.contains(&t) || !done.insert(t) {
                     return Err(Error::invalid(format!(
                         "--resume: {} holds task {t} twice or outside this campaign's task list",
