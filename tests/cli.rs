@@ -32,6 +32,23 @@ fn tmp_file(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// A single Cu atom in a 10 Å box.
+fn one_cu_atom(dir: &tempfile::TempDir) -> PathBuf {
+    tmp_file(
+        dir,
+        "cu.xyz",
+        "1\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\nCu 0 0 0\n",
+    )
+}
+
+/// A copy of the shipped potential `shipped`, named `name`, with line `index` (from 0) replaced.
+fn edited_potential(dir: &tempfile::TempDir, shipped: &str, name: &str, index: usize, line: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join(shipped)).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[index] = line.into();
+    tmp_file(dir, name, &(lines.join("\n") + "\n"))
+}
+
 #[test]
 fn energy_of_the_shipped_glass_is_json_on_stdout() {
     let out = pelx(&[
@@ -161,15 +178,14 @@ fn truncated_potential_table() {
 #[test]
 fn malformed_number_in_potential_table() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(root().join("potentials/Cu_mishin1.eam.alloy")).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    lines[9] = "0.1 0.2 abc 0.4 0.5".into();
-    let p = tmp_file(&dir, "bad.eam.alloy", &(lines.join("\n") + "\n"));
-    let xyz = tmp_file(
+    let p = edited_potential(
         &dir,
-        "cu.xyz",
-        "1\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\nCu 0 0 0\n",
+        "potentials/Cu_mishin1.eam.alloy",
+        "bad.eam.alloy",
+        9,
+        "0.1 0.2 abc 0.4 0.5",
     );
+    let xyz = one_cu_atom(&dir);
     let e = fails(&["energy", xyz.to_str().unwrap(), "-p", p.to_str().unwrap()]);
     assert!(e.contains("bad.eam.alloy:10:") && e.contains("'abc'"), "{e}");
 }
@@ -177,18 +193,12 @@ fn malformed_number_in_potential_table() {
 #[test]
 fn potential_cutoff_beyond_its_tables() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(root().join("potentials/Cu_u3.eam")).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     // Line 3 is "Nrho drho Nr dr cutoff": the r tables end at 500 x 0.01 = 5 Å.
-    let mut words: Vec<String> = lines[2].split_whitespace().map(str::to_string).collect();
-    words[4] = "50.0".into();
-    lines[2] = words.join(" ");
-    let p = tmp_file(&dir, "Cu_far.eam", &(lines.join("\n") + "\n"));
-    let xyz = tmp_file(
-        &dir,
-        "cu.xyz",
-        "1\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\nCu 0 0 0\n",
-    );
+    let text = std::fs::read_to_string(root().join("potentials/Cu_u3.eam")).unwrap();
+    let mut words: Vec<&str> = text.lines().nth(2).unwrap().split_whitespace().collect();
+    words[4] = "50.0";
+    let p = edited_potential(&dir, "potentials/Cu_u3.eam", "Cu_far.eam", 2, &words.join(" "));
+    let xyz = one_cu_atom(&dir);
     let e = fails(&["energy", xyz.to_str().unwrap(), "-p", p.to_str().unwrap()]);
     assert!(
         e.contains("Cu_far.eam:3:") && e.contains("beyond the tabulated range"),
@@ -199,25 +209,15 @@ fn potential_cutoff_beyond_its_tables() {
 #[test]
 fn potential_with_a_bad_mass_or_a_repeated_element() {
     let dir = tempfile::tempdir().unwrap();
-    let xyz = tmp_file(
-        &dir,
-        "cu.xyz",
-        "1\nLattice=\"10 0 0 0 10 0 0 0 10\" Properties=species:S:1:pos:R:3\nCu 0 0 0\n",
-    );
-    let text = std::fs::read_to_string(root().join("potentials/Cu_u3.eam")).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    lines[1] = "29 0.0 3.615 FCC".into();
-    let p = tmp_file(&dir, "Cu_m0.eam", &(lines.join("\n") + "\n"));
+    let xyz = one_cu_atom(&dir);
+    let p = edited_potential(&dir, "potentials/Cu_u3.eam", "Cu_m0.eam", 1, "29 0.0 3.615 FCC");
     let e = fails(&["energy", xyz.to_str().unwrap(), "-p", p.to_str().unwrap()]);
     assert!(
         e.contains("Cu_m0.eam:2:") && e.contains("mass 0 of the element must be positive"),
         "{e}"
     );
 
-    let text = std::fs::read_to_string(root().join("potentials/CuZr_mm.eam.fs")).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    lines[3] = "2 Cu Cu".into();
-    let p = tmp_file(&dir, "CuCu.eam.fs", &(lines.join("\n") + "\n"));
+    let p = edited_potential(&dir, "potentials/CuZr_mm.eam.fs", "CuCu.eam.fs", 3, "2 Cu Cu");
     let e = fails(&["energy", xyz.to_str().unwrap(), "-p", p.to_str().unwrap()]);
     assert!(
         e.contains("CuCu.eam.fs:4:") && e.contains("element Cu is named twice"),
